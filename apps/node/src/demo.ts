@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The quick-start demo: one rank-2 768×768 adapter, quantised to int8, applied to a hidden state.
+import { SeededRng, createLora, loraFromFactors, loraParamCount } from '@microlora/core';
+import { byteSize, compress, decompress, relativeFrobeniusError } from '@microlora/quantization';
+import { getBackend } from '@microlora/simd';
+
+const DIM = 768;
+const RANK = 2;
+const rng = new SeededRng('microlora-demo');
+const simd = getBackend();
+
+// A fresh adapter starts with B = 0 (ΔW = 0); give B values like a trained adapter has.
+const fresh = createLora({ rank: RANK, inFeatures: DIM, outFeatures: DIM, alpha: 4, seed: 7 });
+const lora = loraFromFactors({ ...fresh, b: rng.fillNormal(new Float32Array(RANK * DIM), 0.05) });
+
+const compressed = compress(lora, 'per-row');
+const restored = decompress(compressed);
+
+const hidden = rng.fillNormal(new Float32Array(DIM));
+const exact = new Float32Array(DIM);
+const viaInt8 = new Float32Array(DIM);
+simd.loraApply(lora, hidden, exact);
+simd.loraApply(restored, hidden, viaInt8);
+
+const norm = (v: Float32Array): number => Math.sqrt(simd.dot(v, v));
+let diff = 0;
+for (let i = 0; i < DIM; i++) diff += ((exact[i] as number) - (viaInt8[i] as number)) ** 2;
+
+const iterations = 20_000;
+const scratch = new Float32Array(DIM);
+const t0 = performance.now();
+for (let i = 0; i < iterations; i++) simd.loraApply(restored, hidden, scratch);
+const nsPerApply = ((performance.now() - t0) * 1e6) / iterations;
+
+const f32Bytes = loraParamCount(lora) * 4;
+const int8Bytes = byteSize(compressed);
+console.log(`MicroLoRA demo — SIMD backend "${simd.name}"
+adapter     rank ${RANK}, ${DIM}→${DIM}, alpha ${lora.alpha} (scaling ${lora.scaling}), ${loraParamCount(lora)} parameters
+size        f32 ${f32Bytes} B → int8 per-row ${int8Bytes} B (${(f32Bytes / int8Bytes).toFixed(2)}× smaller, codec header and CRC included)
+int8 error  relative Frobenius error of ΔW: ${(100 * relativeFrobeniusError(lora, compressed)).toFixed(3)} %
+apply       y = h + s·B(A h) on a ${DIM}-d hidden state: ‖h‖ = ${norm(hidden).toFixed(3)}, ‖ΔW h‖ = ${norm(exact).toFixed(4)}
+            int8 vs f32 output: relative difference ${(Math.sqrt(diff) / norm(exact)).toExponential(2)}
+speed       ${nsPerApply.toFixed(0)} ns per apply (mean of ${iterations}; see \`npm run bench\` for p50/p99)`);
