@@ -45,3 +45,6 @@ export type {
 } from './pattern.js';
 export { Registry } from './registry.js';
 export type { Factory, RegisterOptions, RegistryFailure } from './registry.js';
+export { crc32 } from './crc32.js';
+export { ByteWriter, ByteReader, openContainer, corrupt } from './container.js';
+export type { ContainerFormat } from './container.js';
