@@ -14,9 +14,9 @@ export interface SearchHit {
 }
 
 export interface SearchOptions {
-  /** Search breadth for approximate indexes (ignored by exact ones). */
+  /** Search breadth for approximate indexes, for this call only (ignored by exact ones). */
   ef?: number;
-  /** Only ids for which this returns true are returned. */
+  /** Only ids for which this returns true are returned (it may be called for a subset of candidates only). */
   filter?: (id: string) => boolean;
 }
 
@@ -43,6 +43,8 @@ export interface VectorIndexOptions {
  * - load() of truncated or corrupted bytes → CORRUPT_DATA, of another format version →
  *   UNSUPPORTED_VERSION, of another dimension or metric → DIMENSION_MISMATCH / INVALID_ARGUMENT.
  * Vectors passed in are copied (or encoded); the caller may reuse its buffers.
+ * A failed add/addBatch/load leaves the index unchanged. Every adapter runs
+ * `vectorIndexConformanceCases` from '@microlora/vector-index/conformance'.
  */
 export interface VectorIndex {
   /** Adapter name, e.g. 'flat', 'hnswlib-node', 'hnswlib-wasm', 'hamming'. */
@@ -62,7 +64,7 @@ export interface VectorIndex {
   /** Removes `id`; NOT_FOUND if absent. */
   remove(id: string): void;
   has(id: string): boolean;
-  /** Up to k hits sorted by ascending distance (ties by id). */
+  /** Up to k hits sorted by ascending distance (ties by id, in code-unit order); [] when empty. */
   search(query: Float32Array, k: number, options?: SearchOptions): SearchHit[];
   /** Every live id, in no particular order. */
   ids(): string[];
