@@ -10,6 +10,22 @@ describe('crc32', () => {
     expect(crc32(ascii('6789'), crc32(ascii('12345')))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
   });
+
+  it('matches a bitwise reference at every length and alignment (slicing-by-4 tail handling)', () => {
+    const bitwise = (bytes: Uint8Array): number => {
+      let c = 0xffffffff;
+      for (const byte of bytes) {
+        c ^= byte;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      }
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    for (let len = 0; len < 40; len++) {
+      const bytes = Uint8Array.from({ length: len }, (_, i) => (i * 97 + len * 31) & 255);
+      expect(crc32(bytes)).toBe(bitwise(bytes));
+      expect(crc32(bytes.subarray(3))).toBe(bitwise(bytes.subarray(3)));
+    }
+  });
 });
 
 describe('checksummed container', () => {
