@@ -6,6 +6,7 @@ import { quantizationSuite } from './quantization.js';
 import { retrievalSuite } from './retrieval.js';
 import { simdSuite } from './simd.js';
 import { simdTfjsSuite } from './simd-tfjs.js';
+import { simdWasmArenaSuite } from './simd-wasm-arena.js';
 
 /** Every suite, in report order. Each lives in its own file. */
-export const suites: BenchSuite[] = [simdSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite];
+export const suites: BenchSuite[] = [simdSuite, simdWasmArenaSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite];
