@@ -3,10 +3,11 @@ import { bankSuite } from './bank.js';
 import { composerSuite } from './composer.js';
 import { embedSuite } from './embed.js';
 import { quantizationSuite } from './quantization.js';
+import { requestPathSuite } from './request-path.js';
 import { retrievalSuite } from './retrieval.js';
 import { simdSuite } from './simd.js';
 import { simdTfjsSuite } from './simd-tfjs.js';
 import { simdWasmArenaSuite } from './simd-wasm-arena.js';
 
 /** Every suite, in report order. Each lives in its own file. */
-export const suites: BenchSuite[] = [simdSuite, simdWasmArenaSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite];
+export const suites: BenchSuite[] = [simdSuite, simdWasmArenaSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite, requestPathSuite];
