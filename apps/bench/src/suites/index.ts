@@ -2,6 +2,7 @@ import type { BenchSuite } from '../harness.js';
 import { bankSuite } from './bank.js';
 import { composerSuite } from './composer.js';
 import { embedSuite } from './embed.js';
+import { learningSuite } from './learning.js';
 import { quantizationSuite } from './quantization.js';
 import { requestPathSuite } from './request-path.js';
 import { retrievalSuite } from './retrieval.js';
@@ -10,4 +11,4 @@ import { simdTfjsSuite } from './simd-tfjs.js';
 import { simdWasmArenaSuite } from './simd-wasm-arena.js';
 
 /** Every suite, in report order. Each lives in its own file. */
-export const suites: BenchSuite[] = [simdSuite, simdWasmArenaSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite, requestPathSuite];
+export const suites: BenchSuite[] = [simdSuite, simdWasmArenaSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite, requestPathSuite, learningSuite];

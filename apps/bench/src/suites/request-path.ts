@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ManualClock, SeededRng, loraFromFactors } from '@microlora/core';
-import type { CompressedLora, LoraWeights, PatternInput } from '@microlora/core';
+import type { CompressedLora, LoraWeights } from '@microlora/core';
 import type { MicroLoraBank, RetrievedPattern } from '@microlora/bank';
 import { createComposeBuffers, weightedAverage } from '@microlora/composer';
 import { HashingEmbedder } from '@microlora/embed';

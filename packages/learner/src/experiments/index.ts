@@ -1,0 +1,11 @@
+export { runPolicyGradientExperiment } from './policy-gradient.js';
+export type { PolicyGradientOptions, PolicyGradientResult } from './policy-gradient.js';
+export { runQualityOnlyExperiment } from './quality-only.js';
+export type { QualityOnlyOptions, QualityOnlyResult } from './quality-only.js';
+export { runConstantQualityExperiment } from './constant-quality.js';
+export type { ConstantQualityOptions, ConstantQualityResult } from './constant-quality.js';
+export { runLinearFitExperiment } from './linear-fit.js';
+export type { LinearFitOptions, LinearFitResult } from './linear-fit.js';
+export { runEwcExperiment } from './ewc-tasks.js';
+export type { EwcExperimentOptions, EwcExperimentResult } from './ewc-tasks.js';
+export { meanOfLast } from './linear-algebra.js';

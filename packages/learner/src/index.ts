@@ -1,0 +1,13 @@
+export { OnlineLearner } from './online-learner.js';
+export type { LearnerFeedback, AdaptOutcome, LearnerStats, LearnerState, LearnerSettings } from './online-learner.js';
+export { STEP_RULES, DEFAULT_BASELINE_DECAY, DEFAULT_EXPLORATION_MEMORY } from './options.js';
+export type { OnlineLearnerOptions, StepRule } from './options.js';
+export { BaseLoraConsolidator, DEFAULT_BASE_RANK } from './base-lora-consolidator.js';
+export type { BaseLoraOptions, TrainOptions, ConsolidationProgress, ConsolidationReport } from './base-lora-consolidator.js';
+export { patternDistillationTask, sampleConsolidationTask } from './consolidation-task.js';
+export type { ConsolidationTask, DistillationOptions, ProbeInput } from './consolidation-task.js';
+export { EwcState } from './ewc.js';
+export type { EwcOptions } from './ewc.js';
+export { yieldToEventLoop } from './yield-to-event-loop.js';
+export { PatternHarvester, recordPatternUsage, recordPatternFeedback } from './pattern-harvester.js';
+export type { PatternHarvesterOptions, ServedQuery, HarvestResult, PatternRef } from './pattern-harvester.js';

@@ -1,0 +1,11 @@
+export { default } from './init.js';
+export { initSync } from './init.js';
+export type { InitOutput } from './init.js';
+export { MicroLoraConfigWasm, DEFAULT_RANK, DEFAULT_ALPHA, DEFAULT_FEATURES, DEFAULT_SEED } from './config.js';
+export { AdaptFeedbackWasm, DEFAULT_LEARNING_RATE } from './feedback.js';
+export { MicroLoraStatsWasm } from './stats.js';
+export { MicroLoraWasm } from './micro-lora.js';
+export type { AdaptFeedbackLike } from './micro-lora.js';
+export { COMPAT_JSON_FORMAT, COMPAT_JSON_VERSION, decodeCompatJson, encodeCompatJson } from './json-format.js';
+export type { CompatSettings, DecodedCompatJson, InitialWeights } from './json-format.js';
+export { ruvllmInitialA } from './ruvllm-init.js';
