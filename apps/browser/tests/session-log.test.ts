@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { isMicroLoraError } from 'microlora';
+import {
+  MAX_RATINGS,
+  MAX_TRANSCRIPT,
+  appendRating,
+  appendTranscript,
+  decodeSessionLog,
+  emptySessionLog,
+  encodeSessionLog,
+} from '../src/session-log.js';
+
+function codeOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return isMicroLoraError(error) ? error.code : String(error);
+  }
+  return 'nothing thrown';
+}
+
+describe('session log', () => {
+  it('round-trips ratings and transcript', () => {
+    const log = emptySessionLog();
+    appendRating(log, { at: 5, quality: 1, style: 'concise', avgQuality: 1 });
+    appendRating(log, { at: 6, quality: 0, style: 'formal', avgQuality: 0.5 });
+    appendTranscript(log, { query: 'q "quoted"', style: 'concise', text: 't', rating: null });
+    expect(decodeSessionLog(encodeSessionLog(log))).toEqual(log);
+  });
+
+  it('keeps only the newest entries past the caps', () => {
+    const log = emptySessionLog();
+    for (let i = 0; i < MAX_RATINGS + 3; i++) appendRating(log, { at: i, quality: 1, style: 's', avgQuality: 1 });
+    for (let i = 0; i < MAX_TRANSCRIPT + 2; i++) appendTranscript(log, { query: `q${i}`, style: 's', text: 't', rating: 'up' });
+    expect(log.ratings).toHaveLength(MAX_RATINGS);
+    expect(log.ratings[0]?.at).toBe(3);
+    expect(log.transcript).toHaveLength(MAX_TRANSCRIPT);
+    expect(log.transcript[0]?.query).toBe('q2');
+  });
+
+  it('rejects damaged or foreign documents with codes', () => {
+    const good = JSON.parse(encodeSessionLog(emptySessionLog())) as Record<string, unknown>;
+    const variant = (change: Record<string, unknown>) => JSON.stringify({ ...good, ...change });
+    expect(codeOf(() => decodeSessionLog('{'))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog('[]'))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ format: 'other' })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ version: 2 })))).toBe('UNSUPPORTED_VERSION');
+    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: 1, quality: 0.5, style: 's', avgQuality: 0.5 }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: 1, quality: 1, style: 's', avgQuality: 1.5 }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: null, quality: 1, style: 's', avgQuality: 1 }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ transcript: [{ query: 'q', style: 's', text: 't', rating: 'meh' }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ transcript: 'no' })))).toBe('CORRUPT_DATA');
+  });
+});
