@@ -70,13 +70,30 @@ describe('exact chain rule (sgd step rule)', () => {
     // advantage 0.4: the step is +η·0.4·∂(g·Δ)/∂θ.
     expect(relativeMaxError(learner.lora.a, axpy64(start.a, 0.1 * 0.4, gradA))).toBeLessThan(1e-6);
     expect(relativeMaxError(learner.lora.b, axpy64(start.b, 0.1 * 0.4, gradB))).toBeLessThan(1e-6);
-    expect(learner.qualityBaseline).toBeCloseTo(0.9, 12);
+    // The 0.5 prior holds full weight: with the default decay 0.9 the baseline moves 10% of the way.
+    const baseline = 0.9 * 0.5 + 0.1 * 0.9;
+    expect(learner.qualityBaseline).toBeCloseTo(baseline, 12);
     // A worse outcome than the baseline pushes the other way.
     const before = learner.snapshot();
     learner.adapt(x, { quality: 0.2, logProbGradient: g });
     learner.applyUpdates(0.1);
     const after = referenceGradients(before, x, g);
-    expect(relativeMaxError(learner.lora.b, axpy64(before.b, 0.1 * (0.2 - 0.9), after.gradB))).toBeLessThan(1e-6);
+    expect(relativeMaxError(learner.lora.b, axpy64(before.b, 0.1 * (0.2 - baseline), after.gradB))).toBeLessThan(1e-6);
+  });
+
+  it('two bad ratings in a row both push away (the first rating does not become the baseline)', () => {
+    const learner = learnerFrom(15);
+    const x = randomVector(16, N);
+    const g = randomVector(17, M);
+    for (let round = 0; round < 2; round++) {
+      const before = learner.snapshot();
+      learner.adapt(x, { quality: 0, logProbGradient: g });
+      learner.applyUpdates(0.1);
+      const advantage = 0 - (round === 0 ? 0.5 : 0.9 * 0.5);
+      const { gradB } = referenceGradients(before, x, g);
+      expect(advantage).toBeLessThan(0);
+      expect(relativeMaxError(learner.lora.b, axpy64(before.b, 0.1 * advantage, gradB))).toBeLessThan(1e-6);
+    }
   });
 
   it('weight decay shrinks both factors by (1 − η·decay) before the step', () => {
