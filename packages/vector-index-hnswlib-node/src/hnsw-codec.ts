@@ -1,5 +1,5 @@
-import { ByteWriter, corrupt, metricCode, metricFromCode, openContainer, MAX_DIMENSION } from '@microlora/vector-index';
-import type { ContainerFormat, Metric } from '@microlora/vector-index';
+import type { ContainerFormat } from '@microlora/vector-index';
+import type { HnswContainerLayout } from '@microlora/vector-index/adapter-kit';
 
 /**
  * hnswlib-node index container, version 1, little-endian:
@@ -9,76 +9,5 @@ import type { ContainerFormat, Metric } from '@microlora/vector-index';
  */
 export const HNSW_NODE_FORMAT: ContainerFormat = { magic: 'MLHN', version: 1, what: 'hnswlib-node index' };
 
-export interface HnswSnapshot {
-  metric: Metric;
-  dimension: number;
-  m: number;
-  efConstruction: number;
-  ef: number;
-  seed: number;
-  /** Live entries only; labels of removed points are free for reuse. */
-  labels: Uint32Array;
-  ids: string[];
-  /** The bytes hnswlib's writeIndex() produced. */
-  graph: Uint8Array;
-}
-
-export function encodeHnsw(s: HnswSnapshot): Uint8Array {
-  const w = new ByteWriter(HNSW_NODE_FORMAT, 64 + s.ids.length * 24 + s.graph.length);
-  w.u8(metricCode(s.metric));
-  w.u8(0);
-  w.u8(0);
-  w.u8(0);
-  w.u32(s.dimension);
-  w.u32(s.m);
-  w.u32(s.efConstruction);
-  w.u32(s.ef);
-  w.u32(s.seed);
-  w.u32(s.ids.length);
-  for (let i = 0; i < s.ids.length; i++) {
-    w.u32(s.labels[i] as number);
-    w.string(s.ids[i] as string);
-  }
-  w.u32(s.graph.length);
-  w.bytes(s.graph);
-  return w.finish();
-}
-
-/** Parses and checks the container (sizes before allocation, unique ids and labels); CORRUPT_DATA on any defect. */
-export function decodeHnsw(bytes: Uint8Array): HnswSnapshot {
-  const what = HNSW_NODE_FORMAT.what;
-  const r = openContainer(bytes, HNSW_NODE_FORMAT);
-  const code = r.u8('metric');
-  const metric = metricFromCode(code);
-  if (metric === undefined) throw corrupt(what, `unknown metric code ${code}`);
-  if (r.u8('reserved') !== 0 || r.u8('reserved') !== 0 || r.u8('reserved') !== 0) {
-    throw corrupt(what, 'reserved header bytes are not zero');
-  }
-  const dimension = r.u32('dimension');
-  if (dimension < 1 || dimension > MAX_DIMENSION) throw corrupt(what, `dimension ${dimension} is out of range`);
-  const m = r.u32('m');
-  const efConstruction = r.u32('efConstruction');
-  const ef = r.u32('ef');
-  const seed = r.u32('seed');
-  if (m < 2 || efConstruction < 1 || ef < 1) throw corrupt(what, `parameters m ${m}, efConstruction ${efConstruction}, ef ${ef} are out of range`);
-  const count = r.u32('count');
-  r.need(count * 8, `${count} labelled ids`);
-  const labels = new Uint32Array(count);
-  const ids = new Array<string>(count);
-  const seenIds = new Set<string>();
-  const seenLabels = new Set<number>();
-  for (let i = 0; i < count; i++) {
-    const label = r.u32(`label ${i}`);
-    const id = r.string(`id ${i}`);
-    if (seenIds.has(id)) throw corrupt(what, `id ${JSON.stringify(id)} appears twice`);
-    if (seenLabels.has(label)) throw corrupt(what, `label ${label} appears twice`);
-    seenIds.add(id);
-    seenLabels.add(label);
-    labels[i] = label;
-    ids[i] = id;
-  }
-  const graphLength = r.u32('graph length');
-  const graph = r.bytes(graphLength, 'graph');
-  r.expectEnd();
-  return { metric, dimension, m, efConstruction, ef, seed, labels, ids, graph };
-}
+/** The kit's HNSW container without a stored capacity: hnswlib-node's readIndex takes it from the graph file. */
+export const HNSW_NODE_LAYOUT: HnswContainerLayout = { format: HNSW_NODE_FORMAT, storesCapacity: false };

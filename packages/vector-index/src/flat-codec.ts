@@ -1,8 +1,7 @@
-import { ByteWriter, MicroLoraError, corrupt, openContainer } from '@microlora/core';
+import { ByteWriter, corrupt, openContainer } from '@microlora/core';
 import type { ContainerFormat } from '@microlora/core';
 import type { Metric } from './contract.js';
-import { metricCode, metricFromCode } from './metric.js';
-import { MAX_DIMENSION } from './validate.js';
+import { readIndexHeader, writeIndexHeader } from './adapter-kit/index-header.js';
 
 /**
  * Flat index file, version 1, little-endian:
@@ -23,11 +22,7 @@ export interface FlatSnapshot {
 export function encodeFlat(snapshot: FlatSnapshot): Uint8Array {
   const { dimension, ids } = snapshot;
   const w = new ByteWriter(FLAT_FORMAT, 32 + ids.length * (16 + dimension * 4));
-  w.u8(metricCode(snapshot.metric));
-  w.u8(0);
-  w.u8(0);
-  w.u8(0);
-  w.u32(dimension);
+  writeIndexHeader(w, snapshot);
   w.u32(ids.length);
   for (const id of ids) w.string(id);
   w.align(4);
@@ -43,14 +38,7 @@ export function encodeFlat(snapshot: FlatSnapshot): Uint8Array {
 export function decodeFlat(bytes: Uint8Array, minCapacity = 0): FlatSnapshot {
   const what = FLAT_FORMAT.what;
   const r = openContainer(bytes, FLAT_FORMAT);
-  const code = r.u8('metric');
-  const metric = metricFromCode(code);
-  if (metric === undefined) throw corrupt(what, `unknown metric code ${code}`);
-  if (r.u8('reserved') !== 0 || r.u8('reserved') !== 0 || r.u8('reserved') !== 0) {
-    throw corrupt(what, 'reserved header bytes are not zero');
-  }
-  const dimension = r.u32('dimension');
-  if (dimension < 1 || dimension > MAX_DIMENSION) throw corrupt(what, `dimension ${dimension} is out of range`);
+  const { metric, dimension } = readIndexHeader(r, what);
   const count = r.u32('count');
   // Each id costs at least its 4-byte length prefix, each vector dimension·4 bytes.
   r.need(count * 4 + count * dimension * 4, `${count} ids and vectors`);
@@ -70,26 +58,4 @@ export function decodeFlat(bytes: Uint8Array, minCapacity = 0): FlatSnapshot {
     if (v - v !== 0) throw corrupt(what, `vector ${Math.floor(i / dimension)} holds ${v}`);
   }
   return { dimension, metric, ids, vectors };
-}
-
-/** DIMENSION_MISMATCH / INVALID_ARGUMENT when a saved index does not fit the index loading it. */
-export function assertSnapshotFits(
-  what: string,
-  saved: { dimension: number; metric: Metric },
-  target: { dimension: number; metric: Metric },
-): void {
-  if (saved.dimension !== target.dimension) {
-    throw new MicroLoraError(
-      'DIMENSION_MISMATCH',
-      `the saved ${what} has dimension ${saved.dimension}, but this index has dimension ${target.dimension}; load it into an index created with dimension ${saved.dimension}`,
-      { details: { saved: saved.dimension, expected: target.dimension } },
-    );
-  }
-  if (saved.metric !== target.metric) {
-    throw new MicroLoraError(
-      'INVALID_ARGUMENT',
-      `the saved ${what} uses metric '${saved.metric}', but this index uses '${target.metric}'; load it into an index created with metric '${saved.metric}'`,
-      { details: { saved: saved.metric, expected: target.metric } },
-    );
-  }
 }

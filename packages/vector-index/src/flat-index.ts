@@ -1,11 +1,13 @@
 import { MicroLoraError } from '@microlora/core';
 import type { SimdOps } from '@microlora/simd';
 import type { IndexItem, Metric, SearchHit, SearchOptions, VectorIndex, VectorIndexOptions } from './contract.js';
-import { assertSnapshotFits, decodeFlat, encodeFlat, FLAT_FORMAT } from './flat-codec.js';
+import { assertSnapshotFits } from './adapter-kit/index-header.js';
+import { checkNewBatch, checkNewEntry, checkSearch, unknownIdError } from './adapter-kit/index-arguments.js';
+import { decodeFlat, encodeFlat, FLAT_FORMAT } from './flat-codec.js';
 import { compareHits, hitFromScore } from './metric.js';
 import { dotRows, l2Rows } from './scan.js';
 import { TopKHeap } from './top-k.js';
-import { assertId, assertK, checkVector, resolveIndexOptions } from './validate.js';
+import { assertId, resolveIndexOptions } from './validate.js';
 
 /** Rows scored per block: small enough to stay in L1, large enough to amortise the loop. */
 const SCAN_BLOCK = 256;
@@ -76,24 +78,13 @@ class FlatIndex implements VectorIndex {
   }
 
   add(id: string, vector: Float32Array): void {
-    assertId(id);
-    const norm = checkVector('vector', vector, this.dimension, this.metric);
-    if (this.slotOf.has(id)) throw duplicate(id);
+    const norm = checkNewEntry(this, id, vector);
     this.ensureCapacity(this.size + 1);
     this.write(this.size, id, vector, norm);
   }
 
   addBatch(items: Iterable<IndexItem>): void {
-    const list = Array.from(items);
-    const norms = new Float64Array(list.length);
-    const batchIds = new Set<string>();
-    for (let i = 0; i < list.length; i++) {
-      const item = list[i] as IndexItem;
-      assertId(item?.id, `items[${i}].id`);
-      norms[i] = checkVector(`items[${i}].vector`, item.vector, this.dimension, this.metric);
-      if (this.slotOf.has(item.id) || batchIds.has(item.id)) throw duplicate(item.id);
-      batchIds.add(item.id);
-    }
+    const { items: list, norms } = checkNewBatch(this, items);
     this.ensureCapacity(this.size + list.length);
     for (let i = 0; i < list.length; i++) {
       const item = list[i] as IndexItem;
@@ -104,11 +95,7 @@ class FlatIndex implements VectorIndex {
   remove(id: string): void {
     assertId(id);
     const slot = this.slotOf.get(id);
-    if (slot === undefined) {
-      throw new MicroLoraError('NOT_FOUND', `id ${JSON.stringify(id)} is not in the index; check has(id) first`, {
-        details: { id },
-      });
-    }
+    if (slot === undefined) throw unknownIdError(id);
     const last = this.size - 1;
     if (slot !== last) {
       const d = this.dimension;
@@ -122,12 +109,7 @@ class FlatIndex implements VectorIndex {
   }
 
   search(query: Float32Array, k: number, options?: SearchOptions): SearchHit[] {
-    const qNorm = checkVector('query', query, this.dimension, this.metric);
-    assertK(k);
-    const filter = options?.filter;
-    if (filter !== undefined && typeof filter !== 'function') {
-      throw new MicroLoraError('INVALID_ARGUMENT', 'options.filter must be a function (id) => boolean');
-    }
+    const { norm: qNorm, filter } = checkSearch(this, query, k, options);
     const n = this.size;
     if (n === 0) return [];
     const keep = Math.min(k, n);
@@ -217,12 +199,4 @@ class FlatIndex implements VectorIndex {
     }
     for (let slot = start; slot < end; slot++) out[slot - start] = backend.dot(query, this.rows[slot] as Float32Array);
   }
-}
-
-function duplicate(id: string): MicroLoraError {
-  return new MicroLoraError(
-    'DUPLICATE_ID',
-    `id ${JSON.stringify(id)} is already in the index; remove() it first to replace its vector`,
-    { details: { id } },
-  );
 }

@@ -24,4 +24,4 @@ export { hitFromScore, compareHits, metricCode, metricFromCode } from './metric.
 // Re-exported from core for adapter authors (they moved there so every codec shares them).
 export { crc32, ByteWriter, ByteReader, openContainer, corrupt } from '@microlora/core';
 export type { ContainerFormat } from '@microlora/core';
-export { assertSnapshotFits } from './flat-codec.js';
+export { assertSnapshotFits } from './adapter-kit/index-header.js';

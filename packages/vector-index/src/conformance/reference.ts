@@ -1,4 +1,4 @@
-import type { IndexItem, Metric, SearchHit } from '../contract.js';
+import type { IndexItem, Metric, SearchHit, SearchOptions, VectorIndex } from '../contract.js';
 
 /** The exact (distance, similarity) of one pair in float64, with a rounding scale for tolerances. */
 export interface ReferenceScore {
@@ -62,4 +62,21 @@ export function recall(found: readonly SearchHit[], truth: readonly SearchHit[])
   let hit = 0;
   for (const h of found) if (want.has(h.id)) hit++;
   return hit / truth.length;
+}
+
+/**
+ * Mean recall@k of `index` against `exact` (e.g. a flat index holding the same items)
+ * over `queries`; `options` are passed to the approximate search only (e.g. `{ ef }`).
+ */
+export function meanRecall(
+  index: Pick<VectorIndex, 'search'>,
+  exact: Pick<VectorIndex, 'search'>,
+  queries: readonly Float32Array[],
+  k: number,
+  options?: SearchOptions,
+): number {
+  if (queries.length === 0) return 1;
+  let sum = 0;
+  for (const query of queries) sum += recall(index.search(query, k, options), exact.search(query, k));
+  return sum / queries.length;
 }
