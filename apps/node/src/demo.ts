@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The quick-start demo: one rank-2 768×768 adapter, quantised to int8, applied to a hidden state.
+// The quick-start demo. Part 1: one rank-2 768×768 adapter, quantised to int8, applied to a
+// hidden state. Part 2: the request path through createMicroLora (store, retrieve, compose, apply).
 import { SeededRng, createLora, loraFromFactors, loraParamCount } from '@microlora/core';
 import { byteSize, compress, decompress, relativeFrobeniusError } from '@microlora/quantization';
 import { getBackend } from '@microlora/simd';
+// The umbrella registers the WASM SIMD backend, so getBackend() picks it where SIMD is available.
+import { runDemo } from 'microlora';
 
 const DIM = 768;
 const RANK = 2;
@@ -34,10 +37,14 @@ const nsPerApply = ((performance.now() - t0) * 1e6) / iterations;
 
 const f32Bytes = loraParamCount(lora) * 4;
 const int8Bytes = byteSize(compressed);
-console.log(`MicroLoRA demo — SIMD backend "${simd.name}"
+console.log(`── Part 1: one adapter ──\nMicroLoRA demo — SIMD backend "${simd.name}"
 adapter     rank ${RANK}, ${DIM}→${DIM}, alpha ${lora.alpha} (scaling ${lora.scaling}), ${loraParamCount(lora)} parameters
 size        f32 ${f32Bytes} B → int8 per-row ${int8Bytes} B (${(f32Bytes / int8Bytes).toFixed(2)}× smaller, codec header and CRC included)
 int8 error  relative Frobenius error of ΔW: ${(100 * relativeFrobeniusError(lora, compressed)).toFixed(3)} %
 apply       y = h + s·B(A h) on a ${DIM}-d hidden state: ‖h‖ = ${norm(hidden).toFixed(3)}, ‖ΔW h‖ = ${norm(exact).toFixed(4)}
             int8 vs f32 output: relative difference ${(Math.sqrt(diff) / norm(exact)).toExponential(2)}
 speed       ${nsPerApply.toFixed(0)} ns per apply (mean of ${iterations}; see \`npm run bench\` for p50/p99)`);
+
+console.log('\n── Part 2: per-request adaptation with createMicroLora ──');
+const summary = await runDemo((line) => console.log(line));
+if (!summary.roundTripIdentical) process.exitCode = 1;

@@ -6,9 +6,10 @@ import { learningSuite } from './learning.js';
 import { quantizationSuite } from './quantization.js';
 import { requestPathSuite } from './request-path.js';
 import { retrievalSuite } from './retrieval.js';
+import { serviceSuite } from './service.js';
 import { simdSuite } from './simd.js';
 import { simdTfjsSuite } from './simd-tfjs.js';
 import { simdWasmArenaSuite } from './simd-wasm-arena.js';
 
 /** Every suite, in report order. Each lives in its own file. */
-export const suites: BenchSuite[] = [simdSuite, simdWasmArenaSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite, requestPathSuite, learningSuite];
+export const suites: BenchSuite[] = [simdSuite, simdWasmArenaSuite, simdTfjsSuite, quantizationSuite, embedSuite, retrievalSuite, composerSuite, bankSuite, requestPathSuite, learningSuite, serviceSuite];
