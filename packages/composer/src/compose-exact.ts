@@ -1,11 +1,12 @@
 import { MicroLoraError, isCompressedLora } from '@microlora/core';
 import type { LoraWeights } from '@microlora/core';
-import { decompressInto } from '@microlora/quantization';
+import { dequantizeTensorInto } from '@microlora/quantization';
 import type { SimdOps } from '@microlora/simd';
-import { assertComposeTarget } from './buffers.js';
+import { arenaLinkOf, assertComposeTarget } from './buffers.js';
 import type { ComposeItem, ComposeOptions, ComposeTarget } from './contract.js';
 import { validateComposeItems } from './items.js';
-import { rowViews } from './target-views.js';
+import type { Int8Staging } from './int8-staging.js';
+import { rowViews, targetViews } from './target-views.js';
 import type { ComposeShape } from './items.js';
 
 export interface ComposeExactOptions extends ComposeOptions {
@@ -41,10 +42,21 @@ export function zeroInto(target: ComposeTarget): LoraWeights {
   return { rank: 1, inFeatures: target.inFeatures, outFeatures: target.outFeatures, alpha: 1, scaling: 1, a, b, layerMask: 0n };
 }
 
-/** An f32 input sharing memory with the target would be overwritten while it is read. */
+/** Whether two arrays share any byte (same buffer, intersecting ranges). */
+function overlaps(x: Float32Array, y: Float32Array): boolean {
+  if (x.buffer !== y.buffer) return false;
+  const xs = x.byteOffset;
+  const ys = y.byteOffset;
+  return xs < ys + y.byteLength && ys < xs + x.byteLength;
+}
+
+/**
+ * An f32 input sharing memory with the target would be overwritten while it is read. Ranges,
+ * not buffers, are compared: arena targets share one WASM memory with the backend's other arrays.
+ */
 export function assertNoAlias(index: number, lora: LoraWeights, target: ComposeTarget): void {
   const { a, b } = target;
-  if (lora.a.buffer === a.buffer || lora.a.buffer === b.buffer || lora.b.buffer === a.buffer || lora.b.buffer === b.buffer) {
+  if (overlaps(lora.a, a) || overlaps(lora.a, b) || overlaps(lora.b, a) || overlaps(lora.b, b)) {
     throw new MicroLoraError(
       'INVALID_ARGUMENT',
       `items[${index}].lora shares memory with the compose target (a composite of the same target?); copy it with cloneLora() or use another target`,
@@ -54,11 +66,30 @@ export function assertNoAlias(index: number, lora: LoraWeights, target: ComposeT
 }
 
 /**
+ * The backend that decompresses into `target`: the caller's, else the one arena buffers were
+ * created for (their memory is its memory), else none (the built-in JS kernel).
+ */
+export function decompressBackend(target: ComposeTarget, backend: SimdOps | undefined): SimdOps | undefined {
+  return backend ?? arenaLinkOf(target)?.backend;
+}
+
+/**
+ * Where int8 inputs are staged before `backend` decompresses them into `target`: the target's
+ * arena staging when `backend` owns that arena (dequantisation then reads and writes backend
+ * memory only: no copies by the backend, no allocation, no growth), else none.
+ */
+export function stagingFor(target: ComposeTarget, backend: SimdOps | undefined): Int8Staging | undefined {
+  const link = arenaLinkOf(target);
+  return link !== undefined && backend === link.backend ? link.staging : undefined;
+}
+
+/**
  * Rank stacking, the exact composition: A' = [f₁A₁; …; fₖAₖ] with fᵢ = wᵢ·sᵢ,
  * B'ᵀ = [B₁ᵀ; …; Bₖᵀ], alpha' = rank' = Σ rᵢ (scaling 1), so ΔW' = Σ wᵢ ΔWᵢ.
  * int8 items decompress straight into their rows with fᵢ folded in. Items with
  * wᵢ = 0 are skipped; if none remain the result is the rank-1 zero adapter.
- * Items, weights and target must already be validated (see composeExact).
+ * Items (validateComposeItems: int8 factors are not re-checked here), weights and
+ * target must already be validated (see composeExact).
  */
 export function stackInto(
   items: readonly ComposeItem[],
@@ -75,8 +106,11 @@ export function stackInto(
     );
   }
   if (rank === 0) return zeroInto(target);
-  const { inFeatures: n, outFeatures: m, a: ta, b: tb } = target;
-  const decompressOptions: { aFactor: number; backend?: SimdOps } = backend ? { aFactor: 1, backend } : { aFactor: 1 };
+  const { inFeatures: n, outFeatures: m } = target;
+  const views = targetViews(target);
+  const { a: ta, b: tb } = views;
+  const simd = decompressBackend(target, backend);
+  const staging = stagingFor(target, simd);
   let layerMask = 0n;
   let row = 0;
   for (let i = 0; i < items.length; i++) {
@@ -91,8 +125,11 @@ export function stackInto(
       });
     }
     if (isCompressedLora(lora)) {
-      decompressOptions.aFactor = factor;
-      decompressInto(lora, rowViews(target, row, r), decompressOptions);
+      // validateComposeItems checked the tensors' shapes; the rows are exactly r × n and r × m.
+      const c = staging === undefined ? lora : staging.stage(lora);
+      const rows = views.rows(row, r);
+      dequantizeTensorInto(c.a, factor, rows.a, 0, simd);
+      dequantizeTensorInto(c.b, 1, rows.b, 0, simd);
     } else {
       assertNoAlias(i, lora, target);
       const src = lora.a;
@@ -100,10 +137,11 @@ export function stackInto(
       for (let j = 0; j < src.length; j++) ta[base + j] = factor * (src[j] as number);
       tb.set(lora.b, row * m);
     }
-    layerMask |= lora.layerMask;
+    const mask = lora.layerMask;
+    if (mask !== layerMask && mask !== 0n) layerMask |= mask; // BigInt | allocates; adapters often share a mask
     row += r;
   }
-  const { a, b } = rowViews(target, 0, rank);
+  const { a, b } = views.rows(0, rank);
   return { rank, inFeatures: n, outFeatures: m, alpha: rank, scaling: 1, a, b, layerMask };
 }
 

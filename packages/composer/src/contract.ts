@@ -18,7 +18,11 @@ export interface ComposeOptions {
    */
   readonly inFeatures?: number;
   readonly outFeatures?: number;
-  /** SIMD backend that decompresses int8 inputs (passed to `decompressInto`). */
+  /**
+   * SIMD backend that decompresses int8 inputs (passed to `decompressInto`). Default: the
+   * backend that arena buffers (`createComposeBuffers({ backend })`) were created for, else
+   * none (the built-in JS kernel).
+   */
   readonly backend?: SimdOps;
 }
 

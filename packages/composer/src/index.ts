@@ -15,7 +15,7 @@ export type {
   FactorAverageOptions,
 } from './contract.js';
 export { createComposeBuffers } from './buffers.js';
-export type { ComposeBuffersOptions } from './buffers.js';
+export type { ComposeBuffers, ComposeBuffersOptions } from './buffers.js';
 export { validateComposeItems } from './items.js';
 export type { ComposeShape } from './items.js';
 export { composeExact } from './compose-exact.js';

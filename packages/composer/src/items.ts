@@ -1,4 +1,5 @@
 import { FEATURES_LIMIT, MicroLoraError, RANK_LIMIT, findNonFinite, isCompressedLora } from '@microlora/core';
+import type { QuantizedTensor } from '@microlora/core';
 import type { ComposeItem } from './contract.js';
 
 /** The in/out features shared by every item of a composition. */
@@ -23,6 +24,33 @@ function checkLength(index: number, field: string, actual: number, expected: num
       expected,
     });
   }
+}
+
+/**
+ * An int8 factor has what decompression relies on (it is not re-checked there): typed arrays,
+ * rank × features values, scales × groupSize covering them, zero points matching the scales,
+ * and finite scales (a NaN scale would poison a whole row). O(number of scales).
+ */
+function checkTensor(index: number, field: 'a' | 'b', t: QuantizedTensor, expected: number): void {
+  const ok =
+    typeof t === 'object' &&
+    t !== null &&
+    t.data instanceof Int8Array &&
+    t.scales instanceof Float32Array &&
+    (t.zeroPoints === null || (t.zeroPoints instanceof Int16Array && t.zeroPoints.length === t.scales.length));
+  if (!ok) {
+    fail('INVALID_ARGUMENT', index, `.lora.${field} is not a well-formed QuantizedTensor; build int8 adapters with compress() or a decoder`, {
+      field,
+    });
+  }
+  checkLength(index, field === 'a' ? 'a.data' : 'b.data', t.data.length, expected);
+  if (!(t.groupSize > 0) || t.scales.length * t.groupSize !== expected) {
+    fail('INVALID_ARGUMENT', index, `.lora.${field} has ${t.scales.length} scales of groupSize ${t.groupSize} for ${expected} values`, {
+      field,
+    });
+  }
+  const bad = findNonFinite(t.scales);
+  if (bad >= 0) fail('NON_FINITE', index, `.lora.${field}.scales[${bad}] is ${t.scales[bad]}; scales must be finite`);
 }
 
 function checkShapeOption(name: 'inFeatures' | 'outFeatures', value: unknown): number | undefined {
@@ -81,13 +109,8 @@ export function validateComposeItems(
     if (!Number.isFinite(lora.alpha)) fail('NON_FINITE', i, `.lora.alpha is ${String(lora.alpha)}; it must be finite`);
     if (typeof lora.layerMask !== 'bigint') fail('INVALID_ARGUMENT', i, '.lora.layerMask must be a bigint');
     if (isCompressedLora(lora)) {
-      checkLength(i, 'a.data', lora.a.data.length, rank * inFeatures);
-      checkLength(i, 'b.data', lora.b.data.length, rank * outFeatures);
-      // A handful of scales per factor: cheap to check, and a NaN scale would poison a whole row.
-      const badA = findNonFinite(lora.a.scales);
-      if (badA >= 0) fail('NON_FINITE', i, `.lora.a.scales[${badA}] is ${lora.a.scales[badA]}; scales must be finite`);
-      const badB = findNonFinite(lora.b.scales);
-      if (badB >= 0) fail('NON_FINITE', i, `.lora.b.scales[${badB}] is ${lora.b.scales[badB]}; scales must be finite`);
+      checkTensor(i, 'a', lora.a, rank * inFeatures);
+      checkTensor(i, 'b', lora.b, rank * outFeatures);
     } else {
       checkLength(i, 'a', lora.a.length, rank * inFeatures);
       checkLength(i, 'b', lora.b.length, rank * outFeatures);

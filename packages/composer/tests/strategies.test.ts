@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MicroLoraError, cloneLora, isMicroLoraError } from '@microlora/core';
-import type { LoraWeights } from '@microlora/core';
+import type { CompressedLora, LoraWeights } from '@microlora/core';
 import { compress } from '@microlora/quantization';
 import {
   attention,
@@ -164,6 +164,31 @@ describe('inputs and errors (every built-in)', () => {
     expect(codeOf(() => s.compose([{ lora: short, score: 1 }]))).toBe('DIMENSION_MISMATCH');
     expect(codeOf(() => s.compose('x' as unknown as ComposeItem[]))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => s.compose([{ lora: { ...ok.lora, rank: 0 }, score: 1 }]))).toBe('RANK_OUT_OF_RANGE');
+  });
+
+  it.each(all.map((s) => [s.name, s] as const))('%s: a malformed int8 adapter is INVALID_ARGUMENT naming it, before anything is decoded', (_n, s: CompositionStrategy) => {
+    const ok = { lora: randomLora(1, 2, 8, 6), score: 0.5 };
+    const c = compress(randomLora(2, 2, 8, 6), 'asymmetric');
+    const perRow = compress(randomLora(2, 2, 8, 6), 'per-row');
+    const malformed: [string, unknown][] = [
+      ['a missing', { ...c, a: undefined }],
+      ['data not Int8Array', { ...c, a: { ...c.a, data: Array.from(c.a.data) } }],
+      ['scales not Float32Array', { ...c, b: { ...c.b, scales: Array.from(c.b.scales) } }],
+      ['scales × groupSize ≠ values', { ...perRow, a: { ...perRow.a, scales: perRow.a.scales.subarray(1) } }],
+      ['groupSize 0', { ...c, b: { ...c.b, groupSize: 0 } }],
+      ['zero points of the wrong length', { ...c, a: { ...c.a, zeroPoints: new Int16Array(1) } }],
+      ['zero points not Int16Array', { ...c, b: { ...c.b, zeroPoints: new Int32Array(c.b.scales.length) } }],
+    ];
+    for (const [why, lora] of malformed) {
+      let error: unknown;
+      try {
+        s.compose([ok, { lora: lora as CompressedLora, score: 1 }]);
+      } catch (err) {
+        error = err;
+      }
+      expect(isMicroLoraError(error, 'INVALID_ARGUMENT'), why).toBe(true);
+      expect((error as Error).message, why).toMatch(/^items\[1\]/);
+    }
   });
 
   it.each(all.map((s) => [s.name, s] as const))('%s: never mutates its inputs', (_n, s: CompositionStrategy) => {

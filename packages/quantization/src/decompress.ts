@@ -2,7 +2,7 @@ import { MicroLoraError } from '@microlora/core';
 import type { CompressedLora, LoraWeights, QuantizedTensor } from '@microlora/core';
 import { getBackend } from '@microlora/simd';
 import type { SimdOps } from '@microlora/simd';
-import { inputGroupViews, outputView } from './group-views.js';
+import { inputGroupViews, outputGroupViews, rememberPair, rememberedPair } from './group-views.js';
 import { assertValidCompressedLora } from './validate-compressed.js';
 
 export interface DecompressOptions {
@@ -140,16 +140,36 @@ function backendWorthIt(backend: SimdOps | undefined, groupSize: number, groups:
 }
 
 /**
+ * Checks one factor before anything is written: its target (a Float32Array, long enough at
+ * `offset`, exactly `expected` long without one), its tensor's shape, and every step (see
+ * checkSteps, whose result it returns). O(number of scales).
+ */
+function checkFactor(
+  targetName: string,
+  tensorName: string,
+  factorName: string,
+  out: unknown,
+  offset: number | undefined,
+  t: QuantizedTensor,
+  expected: number,
+  factor: number,
+): boolean {
+  assertTarget(targetName, out, offset ?? 0, expected, offset === undefined);
+  assertTensorShape(tensorName, t, expected);
+  return checkSteps(factorName, t.scales, factor);
+}
+
+/**
  * Checks that every float32 step fround(scale·factor) is finite (NON_FINITE otherwise)
  * and returns whether all are > 0, which SimdOps.dequantizeI8 requires.
  */
-function checkSteps(name: string, scales: Float32Array, factor: number): boolean {
+function checkSteps(factorName: string, scales: Float32Array, factor: number): boolean {
   let positive = true;
   for (let g = 0; g < scales.length; g++) {
     const s = Math.fround((scales[g] as number) * factor);
     if (s - s !== 0) {
-      throw new MicroLoraError('NON_FINITE', `${name} × scale ${scales[g]} = ${s} overflows float32; use a smaller factor`, {
-        details: { name, factor, scale: scales[g] },
+      throw new MicroLoraError('NON_FINITE', `${factorName} × scale ${scales[g]} = ${s} overflows float32; use a smaller factor`, {
+        details: { name: factorName, factor, scale: scales[g] },
       });
     }
     if (!(s > 0)) positive = false;
@@ -167,17 +187,44 @@ function dequantizeFactor(
   const { data, scales, zeroPoints, groupSize } = t;
   const groups = scales.length;
   if (backendWorthIt(backend, groupSize, groups)) {
-    const whole = groups === 1 && offset === 0 && out.length === data.length;
-    const inputs = groups === 1 ? null : inputGroupViews(data, groupSize);
+    if (groups === 1 && offset === 0 && out.length === data.length) {
+      backend.dequantizeI8(data, Math.fround((scales[0] as number) * factor), out, zeroPoints === null ? 0 : (zeroPoints[0] as number));
+      return;
+    }
+    let inputs: Int8Array[];
+    let outputs: Float32Array[];
+    const pair = rememberedPair(out);
+    if (pair !== undefined && pair.data === data && pair.offset === offset && pair.groupSize === groupSize) {
+      inputs = pair.inputs;
+      outputs = pair.outputs;
+    } else {
+      inputs = inputGroupViews(data, groupSize);
+      outputs = outputGroupViews(out, offset, groupSize, groups);
+      if (pair === undefined) rememberPair(out, { data, offset, groupSize, inputs, outputs });
+    }
     for (let g = 0; g < groups; g++) {
-      const q = inputs === null ? data : (inputs[g] as Int8Array);
-      const target = whole ? out : outputView(out, offset + g * groupSize, groupSize);
+      const q = inputs[g] as Int8Array;
       const s = Math.fround((scales[g] as number) * factor);
-      backend.dequantizeI8(q, s, target, zeroPoints === null ? 0 : (zeroPoints[g] as number));
+      backend.dequantizeI8(q, s, outputs[g] as Float32Array, zeroPoints === null ? 0 : (zeroPoints[g] as number));
     }
     return;
   }
   dequantizeGroups(t, factor, out, offset);
+}
+
+/**
+ * One factor of decompressInto, out[offset + i] = (q − z)·fround(scale·factor), without its
+ * shape checks: for callers that validate the tensor and the output range once themselves
+ * (the composer validates every item once per compose, then calls this per factor). It still
+ * checks every step fround(scale·factor) — NON_FINITE, before writing, if one is not finite —
+ * and dispatches like decompressInto: `backend.dequantizeI8` per group of ≥ 128 values when
+ * every step is > 0, the built-in kernel otherwise. The caller guarantees that `t` is a
+ * well-formed QuantizedTensor and that `out` holds offset + t.data.length values; otherwise,
+ * as with dequantizeGroups, values may be silently lost. When in doubt, use decompressInto.
+ */
+export function dequantizeTensorInto(t: QuantizedTensor, factor: number, out: Float32Array, offset = 0, backend?: SimdOps): void {
+  const positive = checkSteps('factor', t.scales, factor);
+  dequantizeFactor(t, factor, out, offset, positive ? backend : undefined);
 }
 
 /**
@@ -204,18 +251,15 @@ export function decompressInto(
   assertFactor('bFactor', bFactor);
   const aOffset = options?.aOffset;
   const bOffset = options?.bOffset;
-  const aLength = c.rank * c.inFeatures;
-  const bLength = c.rank * c.outFeatures;
-  assertTarget('target.a', target.a, aOffset ?? 0, aLength, aOffset === undefined);
-  assertTarget('target.b', target.b, bOffset ?? 0, bLength, bOffset === undefined);
-  assertTensorShape('c.a', c.a, aLength);
-  assertTensorShape('c.b', c.b, bLength);
+  const { rank, a, b } = c;
+  const outA = target.a;
+  const outB = target.b;
   // Both factors are checked before either is written.
-  const aPositive = checkSteps('aFactor', c.a.scales, aFactor);
-  const bPositive = checkSteps('bFactor', c.b.scales, bFactor);
+  const aPositive = checkFactor('target.a', 'c.a', 'aFactor', outA, aOffset, a, rank * c.inFeatures, aFactor);
+  const bPositive = checkFactor('target.b', 'c.b', 'bFactor', outB, bOffset, b, rank * c.outFeatures, bFactor);
   const backend = options?.backend;
-  dequantizeFactor(c.a, aFactor, target.a, aOffset ?? 0, aPositive ? backend : undefined);
-  dequantizeFactor(c.b, bFactor, target.b, bOffset ?? 0, bPositive ? backend : undefined);
+  dequantizeFactor(a, aFactor, outA, aOffset ?? 0, aPositive ? backend : undefined);
+  dequantizeFactor(b, bFactor, outB, bOffset ?? 0, bPositive ? backend : undefined);
 }
 
 /** Decodes to fresh f32 LoraWeights (same rank, dims, alpha and layer mask). */

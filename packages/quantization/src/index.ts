@@ -1,6 +1,6 @@
 export { compress } from './compress.js';
 export type { CompressOptions } from './compress.js';
-export { decompress, decompressInto, dequantizeGroups } from './decompress.js';
+export { decompress, decompressInto, dequantizeGroups, dequantizeTensorInto } from './decompress.js';
 export type { DecompressOptions, DecompressIntoOptions } from './decompress.js';
 export { encodeBinary, decodeBinary, byteSize, BINARY_MAGIC, BINARY_VERSION, BINARY_HEADER_BYTES } from './binary-codec.js';
 export { encodeJson, decodeJson, JSON_FORMAT, JSON_VERSION } from './json-codec.js';

@@ -11,6 +11,7 @@ import {
   compressedLoraProblem,
   decompress,
   decompressInto,
+  dequantizeTensorInto,
 } from '@microlora/quantization';
 import { randomLora } from './fixtures.js';
 import { codeOf } from './helpers.js';
@@ -313,6 +314,92 @@ describe('decompressInto', () => {
     const counted = Object.create(js, { dequantizeI8: { value: () => void jsCalls++ } }) as SimdOps;
     decompressInto(compress(lora, 'per-tensor'), target, { backend: counted });
     expect(jsCalls).toBe(0);
+  });
+
+  it("hands the backend views of the caller's arrays that keep their class, so a backend's own memory stays recognisable", () => {
+    // A WASM backend tells its arena arrays from others by their class; subarray() keeps it (species).
+    class Resident extends Float32Array {}
+    class ResidentI8 extends Int8Array {}
+    const js = createJsBackend();
+    const seen: boolean[] = [];
+    const backend = Object.create(js, {
+      name: { value: 'probe' },
+      dequantizeI8: {
+        value: (q: Int8Array, scale: number, out: Float32Array, zeroPoint?: number) => {
+          seen.push(q instanceof ResidentI8 && out instanceof Resident);
+          js.dequantizeI8(q, scale, out, zeroPoint);
+        },
+      },
+    }) as SimdOps;
+    const lora = randomLora(13, 2, 256, 128);
+    for (const scheme of QUANT_SCHEMES) {
+      const c = compress(lora, scheme, scheme === 'grouped' ? { groupSize: 128 } : {});
+      const staged: CompressedLora = {
+        ...c,
+        a: { ...c.a, data: new ResidentI8(1024).subarray(100, 612) },
+        b: { ...c.b, data: new ResidentI8(512).subarray(0, 256) },
+      };
+      staged.a.data.set(c.a.data);
+      staged.b.data.set(c.b.data);
+      const stackA = new Resident(1024);
+      const stackB = new Resident(512);
+      const plain = { a: new Float32Array(512), b: new Float32Array(256) };
+      decompressInto(c, plain, { aFactor: 0.5 });
+      // into views, and into whole stacked buffers at offsets; twice, so cached views are used too
+      for (let k = 0; k < 2; k++) {
+        decompressInto(staged, { a: stackA.subarray(256, 768), b: stackB.subarray(0, 256) }, { aFactor: 0.5, backend });
+        expect(Float32Array.from(stackA.subarray(256, 768))).toEqual(plain.a);
+        decompressInto(staged, { a: stackA, b: stackB }, { aFactor: 0.5, aOffset: 512, bOffset: 256, backend });
+        expect(Float32Array.from(stackA.subarray(512))).toEqual(plain.a);
+        expect(Float32Array.from(stackB.subarray(256))).toEqual(plain.b);
+      }
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every(Boolean)).toBe(true);
+  });
+
+  it('adapters taking turns in one target each decode exactly (cached views never go stale)', () => {
+    const probe = probeBackend();
+    const target = { a: new Float32Array(512), b: new Float32Array(256) };
+    const adapters = [1, 2, 3].map((seed) =>
+      seed === 2 ? compress(randomLora(seed, 2, 256, 128), 'grouped', { groupSize: 128 }) : compress(randomLora(seed, 2, 256, 128), 'per-row'),
+    );
+    for (let k = 0; k < 6; k++) {
+      const c = adapters[k % 3]!;
+      decompressInto(c, target, { aFactor: 0.25 + k, backend: probe.backend });
+      expect(target.a).toEqual(expected(c.a, 0.25 + k));
+      expect(target.b).toEqual(expected(c.b, 1));
+    }
+    expect(probe.calls()).toBe(6 * 4 + 2 * 2); // per-row: 2 + 2 groups; grouped (128): 4 + 2
+  });
+
+  it('dequantizeTensorInto: one factor, the same bits and backend dispatch as decompressInto, steps still checked', () => {
+    const lora = randomLora(14, 2, 256, 128);
+    for (const scheme of QUANT_SCHEMES) {
+      const c = compress(lora, scheme, scheme === 'grouped' ? { groupSize: 128 } : {});
+      for (const factor of [0.37, 1, -2.5, 0]) {
+        const whole = { a: new Float32Array(512), b: new Float32Array(256) };
+        decompressInto(c, whole, { aFactor: factor });
+        const viaDecompress = probeBackend();
+        decompressInto(c, { a: new Float32Array(512), b: new Float32Array(256) }, { aFactor: factor, backend: viaDecompress.backend });
+        const probe = probeBackend();
+        const stacked = new Float32Array(600).fill(5);
+        dequantizeTensorInto(c.a, factor, stacked, 40, probe.backend);
+        expect(stacked.subarray(40, 552)).toEqual(whole.a);
+        expect(stacked.subarray(0, 40).every((v) => v === 5) && stacked.subarray(552).every((v) => v === 5)).toBe(true);
+        const b = new Float32Array(256);
+        dequantizeTensorInto(c.b, 1, b, 0, probe.backend);
+        expect(b).toEqual(whole.b);
+        expect(probe.calls()).toBe(viaDecompress.calls());
+        const noBackend = new Float32Array(512);
+        dequantizeTensorInto(c.a, factor, noBackend); // the built-in kernel
+        expect(noBackend).toEqual(whole.a);
+      }
+    }
+    const c = compress(randomLora(1, 1, 8, 8, 100));
+    const out = new Float32Array(8).fill(3);
+    expect(codeOf(() => dequantizeTensorInto(c.a, 1e39, out))).toBe('NON_FINITE');
+    expect(out.every((v) => v === 3)).toBe(true);
   });
 
   it('rejects a factor whose float32 step overflows, before writing anything', () => {

@@ -162,20 +162,40 @@ export const composerSuite: BenchSuite = {
     const backends = await composeBackends();
     const names = backends.map((b) => b.name);
     const rows: (string | number)[][] = [];
+    // Each backend composes into its own buffers: in its arena (WASM memory) when it has one.
+    const targets = backends.map((backend) => createComposeBuffers({ maxRank: K * RANK, inFeatures: D, outFeatures: D, backend }));
+    const arenaNames = backends.filter((_, i) => targets[i]?.inArena).map((b) => b.name);
 
     // 1. compose into preallocated buffers (decompression included), and the decompression alone
     for (const [label, items] of inputs) {
       const op = `composeInto, ${label}`;
       const row: (string | number)[] = [op];
-      for (const backend of backends) {
+      for (const [i, backend] of backends.entries()) {
         ctx.log(`${op} on ${backend.name}`);
         const options = { backend };
-        row.push(await timeCell(() => weightedAverage.composeInto!(items, target, options), ms, record(op, backend.name)));
+        const into = targets[i] as ComposeTarget;
+        row.push(await timeCell(() => weightedAverage.composeInto!(items, into, options), ms, record(op, backend.name)));
       }
       rows.push(row);
     }
+    // The same into JS-heap buffers, for backends that have an arena: what the arena saves.
+    if (arenaNames.length > 0) {
+      for (const [label, items] of inputs.slice(0, 2)) {
+        const op = `composeInto, ${label}, JS-heap buffers`;
+        const row: (string | number)[] = [op];
+        for (const backend of backends) {
+          if (!arenaNames.includes(backend.name)) {
+            row.push('—');
+            continue;
+          }
+          const options = { backend };
+          row.push(await timeCell(() => weightedAverage.composeInto!(items, target, options), ms, record(op, backend.name)));
+        }
+        rows.push(row);
+      }
+    }
     const perRow = inputs[0]?.[1] ?? [];
-    const floorOp = `${K} × decompressInto alone, int8 per-row (the kernel floor)`;
+    const floorOp = `${K} × decompressInto alone, int8 per-row, into JS-heap scratch (copied in and out on wasm)`;
     const floor: (string | number)[] = [floorOp];
     for (const backend of backends) {
       const options = { aFactor: 0.5, backend };
@@ -200,6 +220,14 @@ export const composerSuite: BenchSuite = {
       applySeparate.push(await timeCell(separately, ms, record(separateOp, backend.name)));
     }
     rows.push(applyOne, applySeparate);
+    // The composite composeInto returns lives in the backend's arena when its buffers do: applied in place.
+    const applyIntoOp = `loraApply, rank-${composite.rank} composite from composeInto (int8 per-row)`;
+    const applyInto: (string | number)[] = [applyIntoOp];
+    for (const [i, backend] of backends.entries()) {
+      const fromTarget = weightedAverage.composeInto!(inputs[0]?.[1] ?? [], targets[i] as ComposeTarget, { backend });
+      applyInto.push(await timeCell(() => backend.loraApply(fromTarget, x, y), ms, record(applyIntoOp, backend.name)));
+    }
+    rows.push(applyInto);
 
     // 3. recompress the rank-10 composite (backend-independent float64 code)
     const recompressNs = sampleLatencies(() => recompress(composite, 4), ctx.full ? 200 : 50, 5);
@@ -214,11 +242,13 @@ export const composerSuite: BenchSuite = {
         title: `Compose k = ${K} rank-${RANK} ${D}×${D} adapters and apply the composite — p50 / p99 per call`,
         description:
           `${machineDescription()}. weighted-average, exact rank stacking into buffers from createComposeBuffers ` +
-          `(maxRank ${K * RANK}); int8 inputs decompress straight into the stacked rows with weight × scaling folded in.`,
+          `({ maxRank: ${K * RANK}, backend }): ${arenaNames.length > 0 ? `in the backend's arena (WASM memory) for ${arenaNames.join(', ')}, ` : ''}` +
+          'JS-heap Float32Arrays otherwise; int8 inputs decompress straight into the stacked rows with weight × scaling folded in.',
         columns: ['operation', ...names],
         rows,
         notes: [
-          'int8 → f32 runs in decompressInto (@microlora/quantization): with a non-js backend it calls dequantizeI8 per scale group of ≥ 128 values (a per-row group is one 768-value row), otherwise its own unrolled JS kernel.',
+          'int8 → f32 runs in @microlora/quantization (dequantizeTensorInto per factor, decompressInto\'s dispatch): with a non-js backend it calls dequantizeI8 per scale group of ≥ 128 values (a per-row group is one 768-value row), otherwise its own unrolled JS kernel.',
+          'With arena buffers the composer first copies each adapter\'s int8 data into the arena, so every dequantizeI8 call reads and writes WASM memory in place (no staging by the backend), and the composite is applied in place.',
           'Target from the composer brief: compose ≤ 3 µs on the fastest backend.',
         ],
       },
@@ -236,6 +266,7 @@ export const composerSuite: BenchSuite = {
     } catch (err) {
       tables[0]?.notes?.push(`retrieve + compose failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
+    for (const t of targets) t.dispose();
     return { tables, data: { ...data, factorAverageError: errorRows } };
   },
 };

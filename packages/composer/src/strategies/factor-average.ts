@@ -3,10 +3,10 @@ import type { LoraWeights } from '@microlora/core';
 import { decompressInto } from '@microlora/quantization';
 import type { SimdOps } from '@microlora/simd';
 import { assertComposeTarget } from '../buffers.js';
-import { assertNoAlias, exactTarget, missingShape, zeroInto } from '../compose-exact.js';
+import { assertNoAlias, decompressBackend, exactTarget, missingShape, stagingFor, zeroInto } from '../compose-exact.js';
 import type { ApproximateCompositionStrategy, ComposeItem, ComposeTarget, FactorAverageOptions } from '../contract.js';
 import { validateComposeItems } from '../items.js';
-import { rowViews } from '../target-views.js';
+import { targetViews } from '../target-views.js';
 import { weightedAverageWeightsInto } from './weighted-average.js';
 
 const NAME = 'factor-average';
@@ -52,7 +52,10 @@ function averageInto(items: readonly ComposeItem[], target: ComposeTarget, backe
   const { inFeatures: n, outFeatures: m } = target;
   const la = rank * n;
   const lb = rank * m;
-  const { a: outA, b: outB } = rowViews(target, 0, rank);
+  const simd = decompressBackend(target, backend);
+  const staging = stagingFor(target, simd);
+  const views = targetViews(target);
+  const { a: outA, b: outB } = views.rows(0, rank);
   outA.fill(0);
   outB.fill(0);
   let alpha = 0;
@@ -64,8 +67,9 @@ function averageInto(items: readonly ComposeItem[], target: ComposeTarget, backe
     let srcA: Float32Array;
     let srcB: Float32Array;
     if (isCompressedLora(lora)) {
-      const scratch = rowViews(target, rank, rank);
-      decompressInto(lora, scratch, backend ? { backend } : undefined);
+      const scratch = views.rows(rank, rank);
+      decompressInto(staging === undefined ? lora : staging.stage(lora), scratch, simd ? { backend: simd } : undefined);
+      views.assertAttached(); // outA/outB are written below
       srcA = scratch.a;
       srcB = scratch.b;
     } else {
