@@ -18,7 +18,7 @@ import {
   type RetrievedPattern,
   type UsageRecord,
 } from '@microlora/bank';
-import { composeExact, createComposeBuffers, type ComposeItem, type ComposeTarget } from '@microlora/composer';
+import { composeExact, createComposeBuffers, type ComposeBuffers, type ComposeItem, type ComposeTarget } from '@microlora/composer';
 import { assertBankWeights } from './interpolation/bank-weights.js';
 import { DEFAULT_BOUNDARIES, bankRange, banksForRange, checkedBankIndexAt, createBankLayout, type BankLayout } from './layout.js';
 import { TALORA_FORMAT, decodeManagerFile, encodeManagerFile } from './manager-codec.js';
@@ -134,7 +134,7 @@ export class TaloraManager {
   private readonly items: RetrievedPattern[] = [];
   private itemWeights = new Float64Array(16);
   private weightViews: Float64Array[] = [];
-  private target: ComposeTarget | undefined;
+  private target: ComposeBuffers | undefined;
 
   constructor(options: TaloraManagerOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -543,7 +543,16 @@ export class TaloraManager {
     if (target !== undefined && target.maxRank >= rank) return target;
     const initial = this.interpolationSetting.k * (this.bankList[0] as MicroLoraBank).maxRank;
     const maxRank = Math.max(rank, initial, 2 * (target?.maxRank ?? 0));
-    this.target = createComposeBuffers({ maxRank, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures });
+    // With a backend that has an arena (wasm), the buffers live in its memory: decompression
+    // writes in place and the composite applies with no copy.
+    const backend = this.composerSetting.options.backend;
+    target?.dispose();
+    this.target = createComposeBuffers({
+      maxRank,
+      inFeatures: shape.inFeatures,
+      outFeatures: shape.outFeatures,
+      ...(backend === undefined ? {} : { backend }),
+    });
     return this.target;
   }
 
