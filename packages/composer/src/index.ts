@@ -29,4 +29,5 @@ export { taskArithmetic, taskArithmeticWeightsInto } from './strategies/task-ari
 export { factorAverage } from './strategies/factor-average.js';
 export { registerStrategy, getStrategy, listStrategies, unregisterStrategy } from './registry.js';
 export { assertCompositionStrategy } from './strategy-shape.js';
-export { recompress, loraSingularValues } from './recompress.js';
+// Re-compression is shared with @microlora/federation, so it lives in core; `recompress` is its name here.
+export { recompressLora as recompress, loraSingularValues } from '@microlora/core';

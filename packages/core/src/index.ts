@@ -30,6 +30,9 @@ export {
   materializeDelta,
 } from './lora.js';
 export type { LoraWeights, LoraShape, CreateLoraOptions, LoraFromFactorsOptions } from './lora.js';
+export { thinQr, jacobiSvd, svdOfProduct } from './linalg.js';
+export type { ThinQr, JacobiSvd, ProductSvd } from './linalg.js';
+export { loraSvd, loraSingularValues, loraFromProductSvd, recompressLora } from './lora-svd.js';
 export { SHARING_TIERS, isCompressedLora, initialPatternMetrics, privatePolicy } from './pattern.js';
 export type {
   QuantScheme,

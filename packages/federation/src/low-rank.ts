@@ -1,30 +1,22 @@
-import { ALL_LAYERS, MicroLoraError, RANK_LIMIT, SeededRng, assertInteger, loraFromFactors } from '@microlora/core';
-import type { LoraWeights, Seed } from '@microlora/core';
+import {
+  ALL_LAYERS,
+  MicroLoraError,
+  RANK_LIMIT,
+  SeededRng,
+  assertInteger,
+  loraFromProductSvd,
+  loraSvd,
+  svdOfProduct,
+  thinQr,
+} from '@microlora/core';
+import type { LoraWeights, ProductSvd, Seed } from '@microlora/core';
 import { assertDenseDelta, assertLoraWeights } from './dense-delta.js';
 import type { DenseDelta } from './dense-delta.js';
-import { svdOfProduct, thinQr } from './linalg.js';
-import type { ProductSvd } from './linalg.js';
 
 /** A rank-truncated adapter and how much of ΔW it loses: ‖ΔW − ΔŴ‖_F / ‖ΔW‖_F (0 for a zero ΔW). */
 export interface LowRankResult {
   lora: LoraWeights;
   relativeError: number;
-}
-
-/**
- * Balanced factors of the top `rank` singular triplets: A row k = √σₖ·vₖᵀ,
- * Bᵀ row k = √σₖ·uₖ, alpha = rank (scaling 1), so both factors carry equal norm.
- */
-function factorsFromSvd(svd: ProductSvd, m: number, n: number, rank: number, layerMask: bigint): LoraWeights {
-  const a = new Float32Array(rank * n);
-  const b = new Float32Array(rank * m);
-  for (let k = 0; k < rank; k++) {
-    const root = Math.sqrt(svd.sigma[k] ?? 0);
-    if (root === 0) continue;
-    for (let i = 0; i < n; i++) a[k * n + i] = root * (svd.right[k * n + i] as number);
-    for (let o = 0; o < m; o++) b[k * m + o] = root * (svd.left[k * m + o] as number);
-  }
-  return loraFromFactors({ rank, inFeatures: n, outFeatures: m, alpha: rank, a, b, layerMask });
 }
 
 function tailError(sigma: Float64Array, rank: number): number {
@@ -38,6 +30,12 @@ function tailError(sigma: Float64Array, rank: number): number {
   return total === 0 ? 0 : Math.sqrt(tail / total);
 }
 
+/** Keeps the top min(rank, numerical rank) triplets — at least one, so a zero ΔW is a zero rank-1 adapter. */
+function truncateSvd(svd: ProductSvd, rank: number, layerMask: bigint): LowRankResult {
+  const kept = Math.max(1, Math.min(rank, svd.sigma.length));
+  return { lora: loraFromProductSvd(svd, kept, layerMask), relativeError: tailError(svd.sigma, kept) };
+}
+
 /** The exact best rank-`rank` approximation (Eckart–Young) of ΔW = U·Vᵀ given as thin float64 factors. */
 export function truncateProduct(
   u: Float64Array,
@@ -47,9 +45,7 @@ export function truncateProduct(
   layerMask: bigint,
 ): LowRankResult {
   const { outFeatures: m, inFeatures: n, stackedRank: l } = shape;
-  const svd = svdOfProduct(u, m, v, n, l);
-  const kept = Math.max(1, Math.min(rank, svd.sigma.length));
-  return { lora: factorsFromSvd(svd, m, n, kept, layerMask), relativeError: tailError(svd.sigma, kept) };
+  return truncateSvd(svdOfProduct(u, m, v, n, l), rank, layerMask);
 }
 
 /**
@@ -60,10 +56,7 @@ export function truncateProduct(
 export function truncateRank(lora: LoraWeights, rank: number): LowRankResult {
   assertLoraWeights('lora', lora);
   assertInteger('rank', rank, 1, RANK_LIMIT);
-  const u = new Float64Array(lora.b.length);
-  for (let i = 0; i < u.length; i++) u[i] = lora.scaling * (lora.b[i] as number);
-  const v = Float64Array.from(lora.a);
-  return truncateProduct(u, v, { outFeatures: lora.outFeatures, inFeatures: lora.inFeatures, stackedRank: lora.rank }, rank, lora.layerMask);
+  return truncateSvd(loraSvd(lora), rank, lora.layerMask);
 }
 
 export interface LowRankApproxOptions {
@@ -127,7 +120,7 @@ export function lowRankApprox(delta: DenseDelta, rank: number, options: LowRankA
   const z = transposeTimes(q);
   const svd = svdOfProduct(q, m, z, n, l);
   const kept = Math.max(1, Math.min(rank, svd.sigma.length));
-  const lora = factorsFromSvd(svd, m, n, kept, layerMask);
+  const lora = loraFromProductSvd(svd, kept, layerMask);
   let residual = 0;
   let total = 0;
   for (let o = 0; o < m; o++) {
