@@ -40,6 +40,7 @@ const markdown = writeReport(
     full,
   },
   outcomes,
+  suites.map((s) => s.name),
 );
 console.log('\n' + markdown);
 console.log(`wrote ${join(outDir, 'REPORT.md')}`);

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchSuiteResult, BenchTable } from './harness.js';
 
@@ -31,10 +31,26 @@ export interface SuiteOutcome {
   seconds: number;
 }
 
+interface StoredSuite extends BenchSuiteResult {
+  suite: string;
+  machine: string;
+  date: string;
+  command: string;
+  full: boolean;
+  seconds: number;
+  error?: string;
+}
+
+/**
+ * Writes results/<suite>.json for the suites just run, then rebuilds REPORT.md from
+ * every suite's latest JSON (in `order`), so running one suite updates its section
+ * and keeps the others. Each section states its own date and command.
+ */
 export function writeReport(
   dir: string,
   header: { machine: string; date: string; command: string; full: boolean },
   outcomes: SuiteOutcome[],
+  order: readonly string[],
 ): string {
   mkdirSync(dir, { recursive: true });
   for (const o of outcomes) {
@@ -43,20 +59,25 @@ export function writeReport(
       JSON.stringify({ suite: o.name, ...header, seconds: o.seconds, error: o.error, ...o.result }, null, 2) + '\n',
     );
   }
+  const stored: StoredSuite[] = [];
+  for (const name of order) {
+    const path = join(dir, `${name}.json`);
+    if (existsSync(path)) stored.push(JSON.parse(readFileSync(path, 'utf8')) as StoredSuite);
+  }
   const parts: string[] = [
     '# MicroLoRA benchmark report',
     '',
     `- Machine: ${header.machine}`,
-    `- Date: ${header.date}`,
-    `- Command: \`${header.command}\` (${header.full ? 'full' : 'quick'} run)`,
+    `- Regenerate: \`pnpm bench\` (quick) or \`pnpm bench --full\` (adds 100k patterns and longer runs);`,
+    '  `pnpm bench <suite> …` re-runs some suites and keeps the others\' latest results.',
     '- Latencies are per call; p50 is the median, p99 the 99th percentile of mitata samples',
     '  (batched for nanosecond ops). Timings on a shared 2-core VM are noisy: compare ratios within one run.',
     '',
   ];
-  for (const o of outcomes) {
-    parts.push(`## ${o.name}`, '', `_${o.seconds.toFixed(1)} s_`, '');
-    if (o.error) parts.push('**Failed:** `' + o.error + '`', '');
-    for (const t of o.result?.tables ?? []) parts.push(tableToMarkdown(t));
+  for (const s of stored) {
+    parts.push(`## ${s.suite}`, '', `_\`${s.command}\` (${s.full ? 'full' : 'quick'}), ${s.date}, ${s.seconds.toFixed(1)} s, ${s.machine}_`, '');
+    if (s.error) parts.push('**Failed:** `' + s.error + '`', '');
+    for (const t of s.tables ?? []) parts.push(tableToMarkdown(t));
   }
   const markdown = parts.join('\n');
   writeFileAtomic(join(dir, 'REPORT.md'), markdown);

@@ -3,6 +3,7 @@ import type { LoraWeights } from '@microlora/core';
 import { createJsBackend } from '@microlora/simd';
 import type { SimdOps } from '@microlora/simd';
 import { createTfjsBackend } from '@microlora/simd-tfjs';
+import { createWasmBackend } from '@microlora/simd-wasm';
 import type { LoraBatchStrategy } from '@microlora/simd-tfjs';
 import { formatNs, machineDescription, quantile, sampleLatencies } from '../harness.js';
 import type { BenchSuite, BenchTable } from '../harness.js';
@@ -30,7 +31,10 @@ function makeAdapters(rng: SeededRng, rank: number): LoraWeights[] {
 interface SweepPoint {
   rows: number;
   js: number;
+  /** tfjs on its wasm backend. */
   wasm: number;
+  /** @microlora/simd-wasm (SIMD128): what getBackend() picks automatically where SIMD is available. */
+  simd: number;
 }
 
 /** The smallest measured size from which tfjs-wasm is faster than js at every larger size too, or null. */
@@ -51,14 +55,18 @@ function sweepTable(rank: number, sweep: readonly SweepPoint[], description: str
   return {
     title: `loraApplyBatch, ${FEATURES} → ${FEATURES}, ${ADAPTERS} distinct rank-${rank} adapters — p50 per call (rows/s)`,
     description,
-    columns: ['rows', 'js', 'tfjs-wasm', 'tfjs-wasm speed vs js'],
+    columns: ['rows', 'js', 'tfjs-wasm', 'wasm SIMD (automatic choice)', 'tfjs-wasm speed vs js', 'automatic vs best'],
     rows: sweep.map((p) => [
       p.rows,
       `${formatNs(p.js)} (${rowsPerSecond(p.rows, p.js)})`,
       `${formatNs(p.wasm)} (${rowsPerSecond(p.rows, p.wasm)})`,
+      `${formatNs(p.simd)} (${rowsPerSecond(p.rows, p.simd)})`,
       `${(p.js / p.wasm).toFixed(2)}×`,
+      `${(p.simd / Math.min(p.js, p.wasm, p.simd)).toFixed(2)}× the best's time`,
     ]),
     notes: [
+      'The automatic choice is getBackend() (wasm SIMD where WebAssembly SIMD exists, js otherwise); ' +
+        'createBatchDispatcher can route large batches to tfjs from a crossover.',
       crossover === null
         ? `Crossover (rank ${rank}): none in range — tfjs-wasm is not faster than js at the largest size measured.`
         : `Crossover (rank ${rank}): tfjs-wasm is faster from ${crossover} rows on.`,
@@ -99,13 +107,19 @@ export const simdTfjsSuite: BenchSuite = {
     const rng = new SeededRng('simd-tfjs bench');
     const budgetMs = ctx.full ? 1500 : 400;
     const js = createJsBackend();
+    const simd = createWasmBackend();
     // Each tfjs backend is timed in its own block: alternating them would time tfjs backend switches.
     const wasm = await createTfjsBackend({ tfBackend: 'wasm' });
     const runSweep = (adapters: LoraWeights[], sizes: readonly number[]): SweepPoint[] =>
       sizes.map((rows) => {
         ctx.log(`loraApplyBatch ${rows} rows, rank ${(adapters[0] as LoraWeights).rank}: js vs tfjs-wasm`);
         const batch = makeBatch(rng, rows);
-        return { rows, js: timeBatch(js, adapters, batch, budgetMs).p50, wasm: timeBatch(wasm, adapters, batch, budgetMs).p50 };
+        return {
+          rows,
+          js: timeBatch(js, adapters, batch, budgetMs).p50,
+          wasm: timeBatch(wasm, adapters, batch, budgetMs).p50,
+          simd: timeBatch(simd, adapters, batch, budgetMs).p50,
+        };
       });
     const adapters = makeAdapters(rng, RANK);
     const sweep = runSweep(adapters, ctx.full ? [1, 4, 16, 64, 256, 1024, 4096] : [1, 16, 256, 1024]);
@@ -119,6 +133,8 @@ export const simdTfjsSuite: BenchSuite = {
     const strategies: Record<string, number> = {};
     const jsAt1024 = timeBatch(js, adapters, batch1024, budgetMs).p50;
     strategyRows.push(['js', '—', `${formatNs(jsAt1024)} (${rowsPerSecond(1024, jsAt1024)})`]);
+    const simdAt1024 = timeBatch(simd, adapters, batch1024, budgetMs).p50;
+    strategyRows.push(['wasm SIMD', 'row loop', `${formatNs(simdAt1024)} (${rowsPerSecond(1024, simdAt1024)})`]);
     for (const tfBackend of ['wasm', 'cpu'] as const) {
       for (const batchStrategy of ['gathered', 'stacked'] as LoraBatchStrategy[]) {
         if (batchStrategy === 'stacked' && tfBackend === 'cpu' && !ctx.full) continue; // ~1 s a call
@@ -139,7 +155,7 @@ export const simdTfjsSuite: BenchSuite = {
     };
     return {
       tables: [sweepTable(RANK, sweep, what), sweepTable(COMPOSED_RANK, composed, what), strategyTable],
-      data: { sweep, crossover, composed, composedCrossover: crossoverOf(composed), jsAt1024, strategies },
+      data: { sweep, crossover, composed, composedCrossover: crossoverOf(composed), jsAt1024, simdAt1024, strategies },
     };
   },
 };
