@@ -1,5 +1,7 @@
 import { do_not_optimize, measure } from 'mitata';
 import os from 'node:os';
+import { getBackendAsync, listBackends } from '@microlora/simd';
+import type { SimdOps } from '@microlora/simd';
 
 /** What every suite gets: whether this is the full run, and a logger for progress. */
 export interface BenchContext {
@@ -84,4 +86,32 @@ export function machineDescription(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? 'unknown CPU';
   return `${cpus.length} × ${model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+}
+
+/**
+ * Every SIMD backend that initialises here, js first (other backends are reported as
+ * ratios against it). Backend packages that are not built or not installed are skipped;
+ * `only` keeps the named backends.
+ */
+export async function loadBackends(
+  packages: readonly string[] = ['@microlora/simd-wasm', '@microlora/simd-tfjs'],
+  only?: readonly string[],
+): Promise<SimdOps[]> {
+  for (const pkg of packages) {
+    try {
+      await import(pkg);
+    } catch {
+      // not built or not installed: the report lists only what loaded
+    }
+  }
+  const out: SimdOps[] = [];
+  for (const name of listBackends()) {
+    if (only && !only.includes(name)) continue;
+    try {
+      out.push(await getBackendAsync(name));
+    } catch {
+      // unavailable on this machine (e.g. no SIMD128); the registry keeps the reason
+    }
+  }
+  return out.sort((a, b) => Number(b.name === 'js') - Number(a.name === 'js'));
 }

@@ -3,9 +3,7 @@ import type { CompressedLora, LoraWeights, QuantScheme } from '@microlora/core';
 import { createComposeBuffers, factorAverage, recompress, weightedAverage } from '@microlora/composer';
 import type { ComposeItem, ComposeTarget } from '@microlora/composer';
 import { compress, decompressInto } from '@microlora/quantization';
-import { getBackendAsync, listBackends } from '@microlora/simd';
-import type { SimdOps } from '@microlora/simd';
-import { formatNs, machineDescription, quantile, sampleLatencies, timeOp } from '../harness.js';
+import { formatNs, loadBackends, machineDescription, quantile, sampleLatencies, timeOp } from '../harness.js';
 import type { BenchSuite, BenchTable, Timing } from '../harness.js';
 
 const D = 768;
@@ -21,25 +19,6 @@ function randomLora(rng: SeededRng, rank: number, n = D, m = D): LoraWeights {
     b: rng.fillNormal(new Float32Array(rank * m), 0.02),
     alpha: 2 * rank,
   });
-}
-
-/** js and, when its package is built and the CPU has SIMD128, wasm. */
-async function composeBackends(): Promise<SimdOps[]> {
-  const pkg = '@microlora/simd-wasm';
-  try {
-    await import(pkg);
-  } catch {
-    // not built or not installed: only js is reported
-  }
-  const out: SimdOps[] = [];
-  for (const name of listBackends().filter((n) => n === 'js' || n === 'wasm')) {
-    try {
-      out.push(await getBackendAsync(name));
-    } catch {
-      // unavailable on this machine; the registry keeps the reason
-    }
-  }
-  return out.sort((a, b) => Number(b.name === 'js') - Number(a.name === 'js'));
 }
 
 function cell(t: { p50: number; p99: number }): string {
@@ -159,7 +138,7 @@ export const composerSuite: BenchSuite = {
     const x = rng.fillNormal(new Float32Array(D));
     const y = new Float32Array(D);
 
-    const backends = await composeBackends();
+    const backends = await loadBackends(['@microlora/simd-wasm'], ['js', 'wasm']);
     const names = backends.map((b) => b.name);
     const rows: (string | number)[][] = [];
     // Each backend composes into its own buffers: in its arena (WASM memory) when it has one.

@@ -12,9 +12,9 @@ import {
   encodeJson,
   relativeFrobeniusError,
 } from '@microlora/quantization';
-import { getBackend, getBackendAsync, listBackends } from '@microlora/simd';
+import { getBackend } from '@microlora/simd';
 import type { SimdOps } from '@microlora/simd';
-import { formatNs, machineDescription, timeOp } from '../harness.js';
+import { formatNs, loadBackends, machineDescription, timeOp } from '../harness.js';
 import type { BenchSuite, BenchTable, Timing } from '../harness.js';
 
 const D = 768;
@@ -51,25 +51,6 @@ function gaussianLora(seed: number, rank: number, n = D, m = D): LoraWeights {
     b: rng.fillNormal(new Float32Array(rank * m), 0.02),
     alpha: 2 * rank,
   });
-}
-
-/** js plus every other backend whose package loads here (wasm when built and SIMD128 is present). */
-async function availableBackends(): Promise<SimdOps[]> {
-  const pkg = '@microlora/simd-wasm';
-  try {
-    await import(pkg);
-  } catch {
-    // not built or not installed: only the backends already registered are timed
-  }
-  const out: SimdOps[] = [];
-  for (const name of listBackends()) {
-    try {
-      out.push(await getBackendAsync(name));
-    } catch {
-      // unavailable on this machine; the registry keeps the reason
-    }
-  }
-  return out.sort((a, b) => Number(b.name === 'js') - Number(a.name === 'js'));
 }
 
 const cell = (t: Timing): string => `${formatNs(t.p50)} / ${formatNs(t.p99)}`;
@@ -207,7 +188,7 @@ export const quantizationSuite: BenchSuite = {
     };
 
     // decompressInto through each SIMD backend other than js (js is replaced by the built-in kernel).
-    const backends = (await availableBackends()).filter((b) => b.name !== 'js');
+    const backends = (await loadBackends(['@microlora/simd-wasm'])).filter((b) => b.name !== 'js');
     const backendRows: (string | number)[][] = [];
     const backendData: Record<string, Record<string, Timing>> = {};
     for (const scheme of QUANT_SCHEMES) {

@@ -1,33 +1,13 @@
 import { SeededRng, createLora, loraFromFactors } from '@microlora/core';
 import type { LoraWeights } from '@microlora/core';
-import { getBackend, getBackendAsync, listBackends } from '@microlora/simd';
+import { getBackend } from '@microlora/simd';
 import type { SimdOps } from '@microlora/simd';
-import { formatNs, machineDescription, timeOp } from '../harness.js';
+import { formatNs, loadBackends, machineDescription, timeOp } from '../harness.js';
 import type { BenchSuite, BenchTable } from '../harness.js';
 
 function randomLora(rng: SeededRng, rank: number, n: number, m: number): LoraWeights {
   const base = createLora({ rank, inFeatures: n, outFeatures: m, seed: rng.nextU32() });
   return loraFromFactors({ ...base, b: rng.fillNormal(new Float32Array(rank * m), 0.02) });
-}
-
-/** Loads every backend package that is installed; absent ones are simply not listed. */
-async function availableBackends(): Promise<SimdOps[]> {
-  for (const pkg of ['@microlora/simd-wasm', '@microlora/simd-tfjs']) {
-    try {
-      await import(pkg);
-    } catch {
-      // not built or not installed: the report lists only what loaded
-    }
-  }
-  const out: SimdOps[] = [];
-  for (const name of listBackends()) {
-    try {
-      out.push(await getBackendAsync(name));
-    } catch {
-      // unavailable here (e.g. no SIMD); the registry keeps the reason
-    }
-  }
-  return out;
 }
 
 export const simdSuite: BenchSuite = {
@@ -36,7 +16,7 @@ export const simdSuite: BenchSuite = {
   async run(ctx) {
     const rng = new SeededRng(1);
     // js first: every other backend is reported as a ratio against it
-    const backends = (await availableBackends()).sort((a, b) => Number(b.name === 'js') - Number(a.name === 'js'));
+    const backends = await loadBackends();
     const js = getBackend('js');
     const n768 = rng.fillNormal(new Float32Array(768));
     const m768 = rng.fillNormal(new Float32Array(768));
