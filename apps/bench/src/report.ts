@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildFigures } from './charts/figures.js';
 import type { BenchSuiteResult, BenchTable } from './harness.js';
 
 function escapeCell(value: string | number): string {
@@ -41,6 +42,20 @@ interface StoredSuite extends BenchSuiteResult {
   error?: string;
 }
 
+/** Writes results/charts/*.svg from the stored suites; returns the report's "Charts" section (empty when none). */
+function writeCharts(dir: string, stored: readonly StoredSuite[]): string[] {
+  const figures = buildFigures(stored);
+  if (figures.length === 0) return [];
+  const chartDir = join(dir, 'charts');
+  mkdirSync(chartDir, { recursive: true });
+  const lines = ['## Charts', '', 'Each figure states its machine, N, dimensions, parameters and date; the tables below hold the exact numbers.', ''];
+  for (const f of figures) {
+    writeFileAtomic(join(chartDir, `${f.name}.svg`), f.svg);
+    lines.push(`![${f.title}](charts/${f.name}.svg)`, '');
+  }
+  return lines;
+}
+
 /**
  * Writes results/<suite>.json for the suites just run, then rebuilds REPORT.md from
  * every suite's latest JSON (in `order`), so running one suite updates its section
@@ -74,6 +89,7 @@ export function writeReport(
     '  (batched for nanosecond ops). Timings on a shared 2-core VM are noisy: compare ratios within one run.',
     '',
   ];
+  parts.push(...writeCharts(dir, stored));
   for (const s of stored) {
     parts.push(`## ${s.suite}`, '', `_\`${s.command}\` (${s.full ? 'full' : 'quick'}), ${s.date}, ${s.seconds.toFixed(1)} s, ${s.machine}_`, '');
     if (s.error) parts.push('**Failed:** `' + s.error + '`', '');
