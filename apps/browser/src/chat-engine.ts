@@ -1,4 +1,4 @@
-import { MicroLoraError, crc32, type AdapterRequest, type MicroLora } from 'microlora';
+import { MicroLoraError, crc32, type AdapterRequest, type LoraWeights, type MicroLora } from 'microlora';
 import { AdaptFeedbackWasm, type MicroLoraWasm } from 'microlora/compat';
 import { ResponseHead } from './response-head.js';
 import { RESPONSE_STYLES, type ResponseStyle } from './response-styles.js';
@@ -74,6 +74,25 @@ export interface ChatEngineParts {
   now?: () => number;
 }
 
+/** Rows for SimdOps.loraApplyBatch. */
+export interface HistoryBatch {
+  adapters: LoraWeights[];
+  adapterIndex: Int32Array;
+  hidden: Float32Array;
+  rows: number;
+}
+
+/** h = √d·e / ‖e‖ (unit RMS) into `out`; false when the embedding is all zeros. */
+function hiddenFromEmbedding(embedding: Float32Array, out: Float32Array): boolean {
+  const d = embedding.length;
+  let sum = 0;
+  for (let i = 0; i < d; i++) sum += (embedding[i] as number) ** 2;
+  if (!(sum > 0)) return false;
+  const rms = Math.sqrt(d / sum);
+  for (let i = 0; i < d; i++) out[i] = (embedding[i] as number) * rms;
+  return true;
+}
+
 interface PendingResponse {
   embedding: Float32Array;
   /** The hidden state after the retrieved adapter: the user adapter's input. */
@@ -130,12 +149,8 @@ export class ChatEngine {
     }
     const embedding = this.micro.embed(query);
     const d = embedding.length;
-    let sum = 0;
-    for (let i = 0; i < d; i++) sum += (embedding[i] as number) ** 2;
-    if (!(sum > 0)) throw new MicroLoraError('INVALID_ARGUMENT', `“${query}” has nothing to embed; use words`);
     const h0 = new Float32Array(d);
-    const rms = Math.sqrt(d / sum);
-    for (let i = 0; i < d; i++) h0[i] = (embedding[i] as number) * rms;
+    if (!hiddenFromEmbedding(embedding, h0)) throw new MicroLoraError('INVALID_ARGUMENT', `“${query}” has nothing to embed; use words`);
 
     const request = this.micro.adapterWithSources(embedding, 0);
     const hidden = this.micro.apply(h0, request.adapter);
@@ -203,6 +218,22 @@ export class ChatEngine {
     };
     appendRating(this.log, record);
     return { record, learnt, patternsUpdated, ...(harvested === undefined ? {} : { harvested }) };
+  }
+
+  /**
+   * The chat history as one batch for `loraApplyBatch`: row r is past query r's hidden
+   * state h = √d·e (the one retrieval starts from; recomputed, as hidden states are not
+   * stored), and every row uses the user adapter (adapterIndex 0), with its current weights.
+   */
+  historyBatch(): HistoryBatch {
+    const d = this.micro.hiddenSize;
+    const queries = this.log.transcript.map((t) => t.query);
+    const hidden = new Float32Array(queries.length * d);
+    let rows = 0;
+    for (const query of queries) {
+      if (hiddenFromEmbedding(this.micro.embed(query), hidden.subarray(rows * d, (rows + 1) * d))) rows++;
+    }
+    return { adapters: [this.adapter.weights], adapterIndex: new Int32Array(rows), hidden: hidden.subarray(0, rows * d), rows };
   }
 
   stats(): EngineStats {

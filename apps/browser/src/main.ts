@@ -1,5 +1,5 @@
 import './styles.css';
-import { isMicroLoraError } from 'microlora';
+import { getBackend, isMicroLoraError } from 'microlora';
 import init from 'microlora/compat';
 import { APP_BOUNDARIES, APP_HIDDEN_SIZE, UMBRELLA_RECORD, clearStoredState, restoreApp, saveUserState } from './app-state.js';
 import { ChatView } from './chat-view.js';
@@ -7,7 +7,8 @@ import type { ChatEngine, Verdict } from './chat-engine.js';
 import { createHnswIndexPool, type HnswIndexPool } from './hnsw-index-pool.js';
 import { openByteStore } from './idb-bytes.js';
 import { renderQualityChart } from './quality-chart.js';
-import { renderRestoreNotes, renderSaveState, renderStats } from './stats-view.js';
+import { renderRestoreNotes, renderSaveState, renderStats, renderTfjs } from './stats-view.js';
+import { loadWebglOps, rescoreHistory, type TfjsLoad } from './tfjs-rescore.js';
 import { UmbrellaSaver } from './umbrella-saver.js';
 
 function required<T extends Element>(selector: string): T {
@@ -53,6 +54,29 @@ async function boot(): Promise<void> {
   refresh(engine);
   if (freshPatterns) void saver.save();
 
+  // tfjs-webgl loads on the side: the page is usable at once and works without it.
+  let tfjs: TfjsLoad | undefined;
+  const rescore = (): void => {
+    if (tfjs === undefined) return;
+    if (!tfjs.ok) return renderTfjs(sidebar, { state: 'unavailable', reason: tfjs.reason });
+    try {
+      const batch = engine.historyBatch();
+      if (batch.rows === 0) return renderTfjs(sidebar, { state: 'idle', initMs: tfjs.initMs });
+      const result = rescoreHistory(tfjs.ops, getBackend(), batch.adapters, batch.adapterIndex, batch.hidden, batch.rows);
+      renderTfjs(sidebar, { state: result.agrees ? 'agrees' : 'mismatch', result });
+      if (!result.agrees) console.error(`tfjs-webgl loraApplyBatch differs from ${result.referenceBackend}: relative error ${result.relativeError}`);
+    } catch (error) {
+      renderTfjs(sidebar, { state: 'failed', reason: message(error) });
+      console.error(error);
+    }
+  };
+  renderTfjs(sidebar, { state: 'loading' });
+  void loadWebglOps().then((load) => {
+    tfjs = load;
+    rescore();
+  });
+  required<HTMLButtonElement>('#rescore').addEventListener('click', rescore);
+
   const rate = (id: number, verdict: Verdict, article: HTMLElement): void => {
     try {
       const outcome = engine.rate(id, verdict);
@@ -61,6 +85,7 @@ async function boot(): Promise<void> {
       saveUserState(localStorage, engine);
       void saver.save();
       refresh(engine);
+      rescore(); // the adapter changed: re-score the history with it
     } catch (error) {
       notice.textContent = message(error);
     }

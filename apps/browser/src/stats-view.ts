@@ -1,5 +1,6 @@
 import type { EngineStats } from './chat-engine.js';
 import type { RestoreNote } from './app-state.js';
+import type { RescoreResult } from './tfjs-rescore.js';
 import type { SaveState } from './umbrella-saver.js';
 
 function set(root: ParentNode, testid: string, text: string): void {
@@ -47,4 +48,45 @@ export function renderRestoreNotes(root: ParentNode, notes: readonly RestoreNote
       return item;
     }),
   );
+}
+
+export type TfjsView =
+  | { state: 'loading' }
+  | { state: 'unavailable' | 'failed'; reason: string }
+  | { state: 'idle'; initMs: number }
+  | { state: 'agrees' | 'mismatch'; result: RescoreResult };
+
+/** The "tfjs backend" row: webgl and the history re-score's time, or why it is unavailable. */
+export function renderTfjs(root: ParentNode, view: TfjsView): void {
+  const target = root.querySelector<HTMLElement>('[data-testid="stat-tfjs"]');
+  if (target === null) return;
+  target.dataset['state'] = view.state;
+  target.classList.toggle('error', view.state === 'mismatch' || view.state === 'failed');
+  const button = root.querySelector<HTMLButtonElement>('[data-testid="rescore"]');
+  if (button !== null) button.disabled = view.state === 'loading' || view.state === 'unavailable';
+  switch (view.state) {
+    case 'loading':
+      target.textContent = 'loading webgl…';
+      return;
+    case 'unavailable':
+      target.textContent = `unavailable: ${view.reason}`;
+      return;
+    case 'failed':
+      target.textContent = `webgl re-score FAILED: ${view.reason}`;
+      return;
+    case 'idle':
+      target.textContent = `webgl (ready in ${view.initMs.toFixed(0)} ms; no history to re-score yet)`;
+      return;
+    case 'agrees':
+    case 'mismatch': {
+      const r = view.result;
+      const rows = `${r.rows} row${r.rows === 1 ? '' : 's'} in ${r.tfjsMs.toFixed(1)} ms`;
+      const err = r.relativeError.toExponential(1);
+      target.textContent =
+        view.state === 'agrees'
+          ? `webgl · ${rows} · matches ${r.referenceBackend} (rel. err ${err})`
+          : `webgl MISMATCH vs ${r.referenceBackend}: rel. err ${err} > 1e-4 (${rows})`;
+      return;
+    }
+  }
 }

@@ -72,6 +72,17 @@ async function savesSettled(page: Page): Promise<void> {
   expect(error, await page.locator('[data-testid="save-status"]').innerText()).toBe(0);
 }
 
+/** Waits until the tfjs row has settled and returns it: webgl with a matching re-score, or why not. */
+async function tfjsRow(page: Page): Promise<{ state: string | undefined; text: string }> {
+  await page.waitForSelector('[data-testid="stat-tfjs"]:not([data-state="loading"])', { timeout: 30_000 });
+  const row = page.locator('[data-testid="stat-tfjs"]');
+  const settled = { state: (await row.getAttribute('data-state')) ?? undefined, text: await row.innerText() };
+  console.log(`e2e: tfjs backend row: ${settled.state} — ${settled.text}`);
+  expect(settled.text).toMatch(/^(webgl .+|unavailable: .+)$/);
+  expect(['agrees', 'idle', 'unavailable']).toContain(settled.state);
+  return settled;
+}
+
 function watchErrors(page: Page, errors: string[]): void {
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
@@ -114,6 +125,8 @@ describe.skipIf(missing !== undefined)('the browser app in real Chromium', () =>
     expect(initial).toMatchObject({ backend: 'wasm', index: 'hnswlib-wasm (12 vectors)', rank: '2', params: '3,072', samples: '0', avg: '0.000', patterns: '12', chartPoints: '0' });
     expect(initial.memory).toMatch(/^[\d,]+ bytes$/);
     await savesSettled(page); // the seeded patterns are stored once
+    const firstTfjs = await tfjsRow(page);
+    if (firstTfjs.state !== 'unavailable') expect(firstTfjs.text).toMatch(/^webgl \(ready in \d+ ms; no history/);
 
     for (const [i, step] of SCRIPT.entries()) {
       await page.fill('[data-testid="query"]', step.query);
@@ -128,6 +141,9 @@ describe.skipIf(missing !== undefined)('the browser app in real Chromium', () =>
     const rated = await snapshot(page);
     expect(rated).toMatchObject({ samples: '4', avg: '0.500', patterns: '14', index: 'hnswlib-wasm (14 vectors)', chartPoints: '4', dots: { up: 2, down: 2 } });
     expect(rated.crc).not.toBe(initial.crc);
+    // Each rating re-scores the history on tfjs-webgl (when it is there), checked against wasm.
+    const ratedTfjs = await tfjsRow(page);
+    if (ratedTfjs.state !== 'unavailable') expect(ratedTfjs.text).toMatch(/^webgl · 4 rows in [\d.]+ ms · matches wasm \(rel\. err /);
     expect(await page.locator('[data-testid="response"] button:disabled').count()).toBe(2 * SCRIPT.length);
 
     // Reload: the same profile's localStorage and IndexedDB give everything back.
@@ -135,6 +151,9 @@ describe.skipIf(missing !== undefined)('the browser app in real Chromium', () =>
     expect(await restoreStates(page)).toEqual({ adapter: 'restored', session: 'restored', patterns: 'restored' });
     expect(await snapshot(page)).toEqual(rated);
     expect(await page.locator('[data-testid="past-response"]').count()).toBe(SCRIPT.length);
+    const restoredTfjs = await tfjsRow(page); // a restored history is re-scored on load
+    expect(restoredTfjs.state).toBe(ratedTfjs.state);
+    if (restoredTfjs.state !== 'unavailable') expect(restoredTfjs.text).toMatch(/^webgl · 4 rows in /);
 
     // Browser restart on the same profile: still there (IndexedDB and localStorage hit the disk).
     await context.close();
