@@ -1,7 +1,7 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MicroLoraError } from 'microlora';
-import { ioError } from './atomic-file.js';
+import { ioError } from '@microlora/bank/node';
 
 const LOCK_FILE = 'LOCK';
 /** Lock files this process holds: a lock with our pid that is not here was left by an earlier process that had our pid. */

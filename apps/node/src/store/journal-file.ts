@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MicroLoraError, crc32 } from 'microlora';
-import { ioError, syncDirectory } from './atomic-file.js';
+import { ioError, syncDirectory } from '@microlora/bank/node';
 
 /**
  * Journal file: an 8-byte header ("MLJR", u16 version 1, u16 0), then records, each

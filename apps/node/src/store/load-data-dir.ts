@@ -2,7 +2,7 @@ import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MicroLoraError, createMicroLora, loadMicroLora, type Clock, type MicroLora } from 'microlora';
 import { silentProgress, type ProgressFactory } from '../progress.js';
-import { ioError, isTemporaryFile } from './atomic-file.js';
+import { ioError, isTemporaryFile } from '@microlora/bank/node';
 import { journalFileName, journalGeneration, scanJournal, type JournalScan } from './journal-file.js';
 import { decodeRecord } from './journal-records.js';
 import { DEFAULT_STORE_CONFIG, readManifest, writeManifest, type StoreConfig } from './manifest.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BOUNDARIES, FEATURES_LIMIT, MicroLoraError } from 'microlora';
 import { z } from 'zod';
-import { ioError, writeFileAtomic } from './atomic-file.js';
+import { ioError, writeFileAtomic } from '@microlora/bank/node';
 
 export const MANIFEST_FILE = 'store.json';
 const MANIFEST_FORMAT = 'microlora/node-store';

@@ -15,7 +15,7 @@ import {
   type TimestepRange,
 } from 'microlora';
 import type { ProgressFactory } from '../progress.js';
-import { ioError, syncDirectory } from './atomic-file.js';
+import { ioError, syncDirectory } from '@microlora/bank/node';
 import { runCompaction } from './compaction.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { JournalWriter, journalFileName, journalGeneration } from './journal-file.js';

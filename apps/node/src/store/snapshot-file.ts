@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ByteWriter, corrupt, openContainer, type ContainerFormat } from '@microlora/core';
-import { ioError, writeFileAtomic } from './atomic-file.js';
+import { ioError, writeFileAtomic } from '@microlora/bank/node';
 
 /**
  * Snapshot file: a 30-byte checksummed header container "MLSN" v1 (u32 generation:

@@ -3,7 +3,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { patternToJsonLine } from '../../pattern-json.js';
-import { syncDirectory } from '../../store/atomic-file.js';
+import { syncDirectory } from '@microlora/bank/node';
 import { PatternStore } from '../../store/pattern-store.js';
 import type { Command } from '../command.js';
 import { withQuiet } from '../io.js';
