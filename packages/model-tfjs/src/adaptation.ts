@@ -1,0 +1,305 @@
+import { MicroLoraError, SeededRng, type LoraWeights, type Seed, type TimestepRange } from '@microlora/core';
+import { OnlineLearner, type PatternHarvester } from '@microlora/learner';
+import type { SimdOps } from '@microlora/simd';
+import { maskTokens } from './masking.js';
+import type { DiffusionLM } from './model.js';
+import { UNK } from './vocab.js';
+
+/** Noisy sequences of one domain at timesteps in one range, with the model's trunk features. */
+export interface DomainSamples {
+  readonly range: TimestepRange;
+  /** Noisy tokens per sequence (seqLen each). */
+  readonly tokens: Int32Array[];
+  /** Clean tokens per sequence. */
+  readonly clean: Int32Array[];
+  readonly t: number[];
+  /** Trunk features, sequences·seqLen × dim. */
+  readonly features: Float32Array;
+  /** Head pre-activations without a micro adapter, sequences·seqLen × dim. */
+  readonly basePre: Float32Array;
+  /** The model's query embedding of each noisy sequence (pooled features). */
+  readonly embeddings: Float32Array[];
+  /** Masked positions per sequence. */
+  readonly masked: Int32Array[];
+}
+
+/**
+ * Masks each text `samplesPerText` times at t ~ U(range) and runs the trunk once
+ * (batched); what adapter training and evaluation need, computed once.
+ */
+export function sampleDomain(model: DiffusionLM, texts: readonly string[], range: TimestepRange, options: { samplesPerText?: number; seed?: Seed; batchSize?: number } = {}): DomainSamples {
+  const { seqLen, dim } = model.config;
+  const rng = new SeededRng(options.seed ?? 1);
+  const reps = options.samplesPerText ?? 1;
+  const batchSize = options.batchSize ?? 64;
+  const tokens: Int32Array[] = [];
+  const clean: Int32Array[] = [];
+  const t: number[] = [];
+  const masked: Int32Array[] = [];
+  const mask = new Float32Array(seqLen);
+  for (let r = 0; r < reps; r++) {
+    for (const text of texts) {
+      const c = model.tokenize(text);
+      const n = new Int32Array(seqLen);
+      // Timesteps strictly inside (start, end]: t = 0 would mask nothing.
+      const ti = range[0] + (range[1] - range[0]) * (1 - rng.next());
+      maskTokens(c, Math.max(ti, 1e-3), rng, n, mask);
+      const pos: number[] = [];
+      for (let i = 0; i < seqLen; i++) if (mask[i] === 1) pos.push(i);
+      tokens.push(n);
+      clean.push(c);
+      t.push(ti);
+      masked.push(Int32Array.from(pos));
+    }
+  }
+  const features = new Float32Array(tokens.length * seqLen * dim);
+  const basePre = new Float32Array(tokens.length * seqLen * dim);
+  for (let s = 0; s < tokens.length; s += batchSize) {
+    const rows = Math.min(batchSize, tokens.length - s);
+    const f = model.trunkFeatures(tokens.slice(s, s + rows), t.slice(s, s + rows));
+    features.set(f, s * seqLen * dim);
+    const heads = model.forwardHeadBatch(f, new Array(rows).fill({}));
+    heads.forEach((h, k) => basePre.set(h.preActivation, (s + k) * seqLen * dim));
+  }
+  const embeddings = tokens.map((seq, s) => model.poolFeatures(seq, features, s * seqLen * dim));
+  return { range, tokens, clean, t, features, basePre, embeddings, masked };
+}
+
+/** The output layer in plain JS: logits, loss and ∂loss/∂pre-activation at one position. */
+class HeadMath {
+  readonly z: Float32Array;
+  readonly logits: Float32Array;
+  readonly g: Float32Array;
+  constructor(
+    private readonly outW: Float32Array,
+    private readonly outB: Float32Array,
+    private readonly dim: number,
+    private readonly vocab: number,
+  ) {
+    this.z = new Float32Array(dim);
+    this.logits = new Float32Array(vocab);
+    this.g = new Float32Array(dim);
+  }
+
+  /** Cross-entropy of `target` given pre-activation u; with `grad`, fills g = ∂loss/∂u. Returns [loss, argmax]. */
+  run(u: Float32Array, target: number, grad: boolean): [number, number] {
+    const { dim: d, vocab: v, outW, z, logits } = this;
+    for (let j = 0; j < d; j++) z[j] = Math.max(0, u[j] as number);
+    logits.set(this.outB);
+    for (let j = 0; j < d; j++) {
+      const zj = z[j] as number;
+      if (zj === 0) continue;
+      const row = j * v;
+      for (let c = 0; c < v; c++) logits[c] = (logits[c] as number) + zj * (outW[row + c] as number);
+    }
+    let max = -Infinity;
+    let arg = UNK;
+    for (let c = UNK; c < v; c++) {
+      if ((logits[c] as number) > max) {
+        max = logits[c] as number;
+        arg = c;
+      }
+    }
+    let sum = 0;
+    for (let c = UNK; c < v; c++) sum += Math.exp((logits[c] as number) - max);
+    const loss = Math.log(sum) + max - (logits[target] as number);
+    if (grad) {
+      // p − e_target over the characters (PAD and MASK never predicted), through W_out and the ReLU.
+      for (let c = 0; c < v; c++) logits[c] = c < UNK ? 0 : Math.exp((logits[c] as number) - max) / sum - (c === target ? 1 : 0);
+      for (let j = 0; j < d; j++) {
+        if (!((u[j] as number) > 0)) {
+          this.g[j] = 0;
+          continue;
+        }
+        let s = 0;
+        const row = j * v;
+        for (let c = UNK; c < v; c++) s += (outW[row + c] as number) * (logits[c] as number);
+        this.g[j] = s;
+      }
+    }
+    return [loss, arg];
+  }
+}
+
+export interface TrainAdapterOptions {
+  rank?: number;
+  /** Passes over the samples. Default 3. */
+  epochs?: number;
+  /** Learning rate of each applyUpdates. Default 0.5. */
+  learningRate?: number;
+  /** Masked positions per applyUpdates (a minibatch). Default 64. */
+  batch?: number;
+  seed?: Seed;
+  /** Train on these sequences only (default all). */
+  sequences?: readonly number[];
+  /** The harvest path: each trained-on sequence is reported with its quality. */
+  harvester?: PatternHarvester;
+  /** Adapter id for the harvester. */
+  adapterId?: string;
+  /** SIMD backend of the learner. */
+  backend?: SimdOps;
+}
+
+/**
+ * Trains a rank-r MicroLoRA of the head layer on a domain's samples with the
+ * exact chain rule (OnlineLearner fed ∂loss/∂pre-activation of each masked
+ * character) and, with a harvester, reports every sequence as a served query
+ * whose quality is how much the adapter beats the base model on it:
+ * quality = σ(10 · (base loss − adapted loss)) over its masked characters.
+ * Returns the trained adapter (a copy).
+ */
+export function trainDomainAdapter(model: DiffusionLM, samples: DomainSamples, options: TrainAdapterOptions = {}): LoraWeights {
+  const { seqLen, dim, vocabSize } = model.config;
+  const rng = new SeededRng(options.seed ?? 1);
+  const learner = new OnlineLearner({ rank: options.rank ?? 2, inFeatures: dim, outFeatures: dim, seed: options.seed ?? 1, ...(options.backend ? { backend: options.backend } : {}) });
+  const math = new HeadMath(model.outputWeights(), model.outputBias(), dim, vocabSize);
+  const lr = options.learningRate ?? 0.5;
+  const batch = options.batch ?? 64;
+  const order = options.sequences ? [...options.sequences] : samples.tokens.map((_, i) => i);
+  if (options.harvester !== undefined && options.adapterId === undefined) throw new MicroLoraError('INVALID_ARGUMENT', 'adapterId is required with a harvester');
+  const u = new Float32Array(dim);
+  let pending = 0;
+  for (let epoch = 0; epoch < (options.epochs ?? 3); epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    for (const s of order) {
+      let gain = 0;
+      const positions = samples.masked[s] as Int32Array;
+      for (const pos of positions) {
+        const row = (s * seqLen + pos) * dim;
+        const x = samples.features.subarray(row, row + dim);
+        const base = samples.basePre.subarray(row, row + dim);
+        const target = (samples.clean[s] as Int32Array)[pos] as number;
+        const [baseLoss] = math.run(base, target, false);
+        u.set(base);
+        learner.applyAdd(x, u);
+        const [loss] = math.run(u, target, true);
+        gain += baseLoss - loss;
+        learner.adapt(x, { gradient: math.g });
+        if (++pending === batch) {
+          learner.applyUpdates(lr);
+          pending = 0;
+        }
+      }
+      if (options.harvester !== undefined && positions.length > 0) {
+        const quality = 1 / (1 + Math.exp((-10 * gain) / positions.length));
+        options.harvester.observe(options.adapterId as string, learner.lora, { embedding: samples.embeddings[s] as Float32Array, quality });
+      }
+    }
+  }
+  if (pending > 0) learner.applyUpdates(lr);
+  return learner.snapshot();
+}
+
+/** Accuracy of the head on a domain's masked characters, with one adapter (or null) per sequence, in batches. */
+export function adaptedAccuracy(model: DiffusionLM, samples: DomainSamples, adapters: readonly (LoraWeights | null)[], options: { alpha?: number; batchSize?: number } = {}): { accuracy: number; loss: number; masked: number } {
+  const { seqLen, dim, vocabSize: v } = model.config;
+  const batchSize = options.batchSize ?? 64;
+  let right = 0;
+  let lossSum = 0;
+  let count = 0;
+  for (let s = 0; s < samples.tokens.length; s += batchSize) {
+    const rows = Math.min(batchSize, samples.tokens.length - s);
+    const f = samples.features.subarray(s * seqLen * dim, (s + rows) * seqLen * dim);
+    const out = model.forwardHeadBatch(f, adapters.slice(s, s + rows).map((micro) => ({ micro, alpha: options.alpha ?? 1 })));
+    out.forEach((o, k) => {
+      const clean = samples.clean[s + k] as Int32Array;
+      for (const pos of samples.masked[s + k] as Int32Array) {
+        const row = pos * v;
+        let max = -Infinity;
+        let arg = UNK;
+        for (let c = UNK; c < v; c++) {
+          if ((o.logits[row + c] as number) > max) {
+            max = o.logits[row + c] as number;
+            arg = c;
+          }
+        }
+        let sum = 0;
+        for (let c = UNK; c < v; c++) sum += Math.exp((o.logits[row + c] as number) - max);
+        const target = clean[pos] as number;
+        lossSum += Math.log(sum) + max - (o.logits[row + target] as number);
+        if (arg === target) right++;
+        count++;
+      }
+    });
+  }
+  return { accuracy: count ? right / count : Number.NaN, loss: count ? lossSum / count : Number.NaN, masked: count };
+}
+
+/** Domains the committed patterns cover (WordNet lexicographer files with distinctive vocabulary). */
+export const DEFAULT_DOMAINS = ['noun.animal', 'noun.plant', 'noun.food', 'noun.person', 'noun.artifact', 'verb.motion'] as const;
+
+/** Timestep banks of the committed patterns: early (t ≤ 1/3, few masks), middle, late (mostly masked). */
+export const DEFAULT_BOUNDARIES: readonly number[] = [0, 1 / 3, 2 / 3, 1];
+
+export interface HarvestDomainsOptions {
+  /** Training texts per domain name. */
+  texts: Readonly<Record<string, readonly string[]>>;
+  boundaries?: readonly number[];
+  /** Adapters (each on 1/shards of a domain's texts) harvested per domain and bank. Default 4. */
+  shards?: number;
+  epochs?: number;
+  learningRate?: number;
+  rank?: number;
+  /** Harvester window (sequences) and threshold. Defaults 24 and 0.5 (the adapter beats the base on average). */
+  window?: number;
+  threshold?: number;
+  seed?: number;
+  /** Also train one adapter per domain and bank on all its texts (the oracle of the adaptation table). */
+  oracles?: boolean;
+  /** Called after each domain × bank. */
+  onProgress?: (p: { bank: number; domain: string; harvested: number; elapsedMs: number }) => void;
+  backend?: SimdOps;
+}
+
+export interface HarvestedPattern {
+  id: string;
+  embedding: Float32Array;
+  lora: import('@microlora/core').CompressedLora;
+  timestepRange: TimestepRange;
+  metrics: import('@microlora/core').PatternMetrics;
+}
+
+export interface HarvestDomainsResult {
+  /** Every harvested pattern, ready for TaloraManager.insert (ids `b<bank>/<domain>:<shard>`). */
+  patterns: HarvestedPattern[];
+  /** oracles[domain][bank], when asked for. */
+  oracles: Record<string, LoraWeights[]>;
+}
+
+/**
+ * The harvest path for a model's domains: for every timestep bank and domain,
+ * `shards` adapters are trained on disjoint shards of the domain's texts
+ * (trainDomainAdapter), reported query by query to a PatternHarvester, which
+ * stores the ones that beat the base model — each with the mean embedding of the
+ * queries it served — as int8 patterns of that bank's timestep range.
+ */
+export async function harvestDomainPatterns(model: DiffusionLM, options: HarvestDomainsOptions): Promise<HarvestDomainsResult> {
+  const { MicroLoraBank } = await import('@microlora/bank');
+  const { PatternHarvester } = await import('@microlora/learner');
+  const boundaries = options.boundaries ?? DEFAULT_BOUNDARIES;
+  const shards = options.shards ?? 4;
+  const started = Date.now();
+  const patterns: HarvestedPattern[] = [];
+  const oracles: Record<string, LoraWeights[]> = {};
+  const common = { epochs: options.epochs ?? 3, learningRate: options.learningRate ?? 0.5, rank: options.rank ?? 2, ...(options.backend ? { backend: options.backend } : {}) };
+  for (let b = 0; b + 1 < boundaries.length; b++) {
+    const range: TimestepRange = [boundaries[b] as number, boundaries[b + 1] as number];
+    const staging = new MicroLoraBank({ timestepRange: range, maxPatterns: 1 << 16, dimension: model.config.dim });
+    const harvester = new PatternHarvester({ bank: staging, window: options.window ?? 24, threshold: options.threshold ?? 0.5, idPrefix: `b${b}/` });
+    for (const [domain, texts] of Object.entries(options.texts)) {
+      const samples = sampleDomain(model, texts, range, { seed: (options.seed ?? 1) * 1000 + b });
+      if (options.oracles) (oracles[domain] ??= [])[b] = trainDomainAdapter(model, samples, { ...common, seed: 1 });
+      const n = samples.tokens.length;
+      for (let k = 0; k < shards; k++) {
+        const sequences = Array.from({ length: n }, (_, i) => i).filter((i) => i % shards === k);
+        trainDomainAdapter(model, samples, { ...common, seed: 2 + k, sequences, harvester, adapterId: `${domain}:${k}` });
+      }
+      options.onProgress?.({ bank: b, domain, harvested: staging.size, elapsedMs: Date.now() - started });
+    }
+    for (const p of staging.patterns()) patterns.push({ id: p.id, embedding: p.embedding, lora: p.lora, timestepRange: range, metrics: p.metrics });
+  }
+  return { patterns, oracles };
+}
