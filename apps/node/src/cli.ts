@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `microlora` command: demo, serve, import, export, stats, bench.
+// The `microlora` command: demo, generate, serve, import, export, stats, bench.
 import { runCli } from './cli/run-cli.js';
 import { processIo } from './cli/io.js';
 

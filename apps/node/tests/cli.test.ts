@@ -39,7 +39,7 @@ function line(i: number): string {
 describe('microlora CLI', () => {
   it('prints help with exit 0, and one-line errors with exit 2', async () => {
     expect(await cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Commands:') });
-    for (const name of ['demo', 'serve', 'import', 'export', 'stats', 'bench']) {
+    for (const name of ['demo', 'generate', 'serve', 'import', 'export', 'stats', 'bench']) {
       const help = await cli([name, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: microlora ${name}`));

@@ -2,13 +2,14 @@ import type { Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
+import { generateCommand } from './commands/generate.js';
 import { importCommand } from './commands/import.js';
 import { serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, serveCommand, importCommand, exportCommand, statsCommand, benchCommand];
+const COMMANDS: readonly Command[] = [demoCommand, generateCommand, serveCommand, importCommand, exportCommand, statsCommand, benchCommand];
 
 export const MAIN_HELP = `Usage: microlora <command> [options]
 

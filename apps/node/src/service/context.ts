@@ -1,7 +1,9 @@
+import type { GenerationResult } from '@microlora/model-tfjs';
 import type { z } from 'zod';
 import type { PatternStore } from '../store/pattern-store.js';
 import { invalidRequest } from './http-error.js';
 import type { AdapterRequestBody } from './request-schemas.js';
+import type { LazyGenerator } from './lazy-generator.js';
 import type { ServedRequests } from './served-requests.js';
 
 /** What every endpoint handler works with. */
@@ -12,6 +14,25 @@ export interface ServiceContext {
   maxPatternsPerRequest: number;
   counters: ServiceCounters;
   startedAt: number;
+  generation: GenerationContext;
+}
+
+/** POST /generate and /generate/feedback: the lazily loaded model, recent results, counters. */
+export interface GenerationContext {
+  generator: LazyGenerator;
+  /** Recent results by id, kept for their feedback (the trajectory is what the learner needs). */
+  results: ServedRequests<Pick<GenerationResult, 'trajectory'>>;
+  counters: GenerationCounters;
+}
+
+export interface GenerationCounters {
+  /** Generations answered. */
+  requests: number;
+  latencyMsTotal: number;
+  tokensGenerated: number;
+  dgrRetrievals: number;
+  /** Feedbacks applied. */
+  feedback: number;
 }
 
 export interface ServiceCounters {

@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadPretrainedGenerator, type TextGenerator } from '../generation/text-generator.js';
 import type { PatternStore } from '../store/pattern-store.js';
 import { postAdapter } from './adapter-endpoint.js';
 import type { EndpointResult, ServiceContext } from './context.js';
 import { postFeedback } from './feedback-endpoint.js';
+import { postGenerate } from './generate-endpoint.js';
+import { postGenerateFeedback } from './generate-feedback-endpoint.js';
 import { HttpError, toHttpError } from './http-error.js';
+import { LazyGenerator } from './lazy-generator.js';
 import { postPatterns } from './patterns-endpoint.js';
 import { readJsonBody } from './read-json-body.js';
 import { adapterRequestSchema } from './request-schemas.js';
@@ -29,6 +33,13 @@ export interface ServiceOptions {
   maxConnections?: number;
   /** Where unexpected (500) errors are reported. Default console.error. */
   log?: (message: string) => void;
+  /**
+   * Creates the text model of POST /generate, called once on the first such
+   * request. Default: the committed pretrained model on tfjs-wasm (loadPretrainedInference).
+   */
+  createGenerator?: () => Promise<TextGenerator>;
+  /** POST /generate results remembered for POST /generate/feedback by id. Default 256 (each up to ~80 KB: per-character features for the learner). */
+  rememberGenerations?: number;
 }
 
 export interface MicroLoraService {
@@ -50,6 +61,8 @@ interface Route {
 const ROUTES: Readonly<Record<string, Route>> = {
   '/adapter': { method: 'POST', handle: postAdapter, hasBody: true },
   '/feedback': { method: 'POST', handle: postFeedback, hasBody: true },
+  '/generate': { method: 'POST', handle: postGenerate, hasBody: true },
+  '/generate/feedback': { method: 'POST', handle: postGenerateFeedback, hasBody: true },
   '/patterns': { method: 'POST', handle: postPatterns, hasBody: true },
   '/stats': { method: 'GET', handle: (_body, ctx) => getStats(ctx), hasBody: false },
   '/healthz': { method: 'GET', handle: (_body, ctx) => getHealth(ctx), hasBody: false },
@@ -87,6 +100,11 @@ export function createService(options: ServiceOptions): MicroLoraService {
     maxPatternsPerRequest: options.maxPatternsPerRequest ?? 1000,
     counters: { requests: 0, responses2xx: 0, responses4xx: 0, responses5xx: 0 },
     startedAt: Date.now(),
+    generation: {
+      generator: new LazyGenerator(options.createGenerator ?? loadPretrainedGenerator, log),
+      results: new ServedRequests(options.rememberGenerations ?? 256),
+      counters: { requests: 0, latencyMsTotal: 0, tokensGenerated: 0, dgrRetrievals: 0, feedback: 0 },
+    },
   };
 
   const answer = (res: ServerResponse, status: number, body: unknown): void => {

@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  MAX_GENERATE_QUERY_CHARS,
+  MAX_GENERATE_STEPS,
+  MAX_NEW_TOKENS,
+  type GenerateRequest,
+} from '../generation/generation-request.js';
 import { MAX_ID_CHARS, MAX_QUERY_CHARS } from '../pattern-json.js';
 
 /** Most pattern ids one feedback may name. */
@@ -36,3 +42,34 @@ export const feedbackRequestSchema = z
     path: ['requestId'],
   });
 export type FeedbackRequestBody = z.infer<typeof feedbackRequestSchema>;
+
+/** Largest |alpha| of POST /generate: beyond it the adapter swamps the model and logits overflow. */
+export const MAX_GENERATE_ALPHA = 100;
+
+/** POST /generate: `{ query, maxNewTokens?, steps?, alpha?, temperature?, seed?, dgr? }`. */
+export const generateRequestSchema = z.strictObject({
+  query: z.string().min(1).max(MAX_GENERATE_QUERY_CHARS),
+  maxNewTokens: z.int().min(1).max(MAX_NEW_TOKENS).optional(),
+  steps: z.int().min(1).max(MAX_GENERATE_STEPS).optional(),
+  alpha: z.number().min(-MAX_GENERATE_ALPHA).max(MAX_GENERATE_ALPHA).optional(),
+  /** 0 = greedy. */
+  temperature: z.number().min(0).max(1000).optional(),
+  seed: z.int().optional(),
+  dgr: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        threshold: z.number().min(0).max(1).optional(),
+        maxRetrievals: z.int().min(0).max(MAX_GENERATE_STEPS).optional(),
+        weight: z.number().min(0).max(1).optional(),
+      }),
+    ])
+    .optional(),
+}) satisfies z.ZodType<GenerateRequest>;
+export type GenerateRequestBody = z.infer<typeof generateRequestSchema>;
+
+/** POST /generate/feedback: `{ id, quality }` with the id POST /generate answered. */
+export const generateFeedbackRequestSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  quality: z.number().min(0).max(1),
+});

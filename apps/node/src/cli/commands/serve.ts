@@ -19,8 +19,10 @@ export const serveCommand: Command = {
 
 Serves POST /adapter, POST /feedback, POST /patterns, GET /stats and GET /healthz
 over the patterns in the data directory (created when missing). Every pattern and
-feedback is journaled and fsynced before it is acknowledged. Stops cleanly on
-SIGINT/SIGTERM.
+feedback is journaled and fsynced before it is acknowledged. Also serves
+POST /generate and POST /generate/feedback with the pretrained text model, loaded
+on the first such request (its patterns and feedback stay in memory). Stops
+cleanly on SIGINT/SIGTERM.
 
 Options:
   --port N              TCP port; 0 picks a free one (default 8080)
