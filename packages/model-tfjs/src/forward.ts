@@ -30,8 +30,14 @@ const matMul = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
-function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return tf.add(matMul(x, w as tf.Tensor2D), b);
+/**
+ * x·w + b, then ReLU when asked. Inference uses tfjs's fused kernel (one op instead
+ * of three); training the custom-gradient matMul.
+ */
+function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, relu = false, training = false): tf.Tensor2D {
+  if (!training) return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
+  const y = tf.add(matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D;
+  return relu ? (tf.relu(y) as tf.Tensor2D) : y;
 }
 
 /** Shifts a [batch, len, d] sequence by `delta` positions (positive: x[i] ← x[i − delta]), zero-filled. */
@@ -53,28 +59,29 @@ export function timeFeatures(config: ModelConfig, t: ArrayLike<number>): tf.Tens
  * The trunk: token + position + timestep embeddings, then the dilated
  * convolution blocks and the final layer norm. tokens is [batch·seqLen] int32
  * (row-major), t one timestep per sequence. Returns [batch·seqLen, dim]: the
- * input of the LoRA-wrapped head layer. `oneHot` embeds by a one-hot matMul
- * (differentiable on every backend) instead of a gather.
+ * input of the LoRA-wrapped head layer. `training` embeds by a one-hot matMul
+ * (differentiable on every backend) instead of a gather and uses matMuls whose
+ * gradients avoid transpose flags.
  */
-export function trunk(config: ModelConfig, params: TensorParams, tokens: tf.Tensor1D, t: ArrayLike<number>, oneHot = false): tf.Tensor2D {
+export function trunk(config: ModelConfig, params: TensorParams, tokens: tf.Tensor1D, t: ArrayLike<number>, training = false): tf.Tensor2D {
   const batch = t.length;
   const { seqLen: len, dim: d } = config;
   const tok = p(params, 'tok') as tf.Tensor2D;
-  const emb = oneHot ? matMul(tf.cast(tf.oneHot(tokens, config.vocabSize), 'float32') as tf.Tensor2D, tok) : tf.gather(tok, tokens);
-  const time = dense(timeFeatures(config, t), p(params, 'time_w'), p(params, 'time_b')); // [batch, d]
+  const emb = training ? matMul(tf.cast(tf.oneHot(tokens, config.vocabSize), 'float32') as tf.Tensor2D, tok) : tf.gather(tok, tokens);
+  const time = dense(timeFeatures(config, t), p(params, 'time_w'), p(params, 'time_b'), false, training); // [batch, d]
   let h = tf.add(tf.add(tf.reshape(emb, [batch, len, d]), p(params, 'pos')), tf.reshape(time, [batch, 1, d])) as tf.Tensor3D;
   config.dilations.forEach((delta, i) => {
     const a = tf.reshape(layerNorm(tf.reshape(h, [batch * len, d]), p(params, `b${i}.ln_g`), p(params, `b${i}.ln_b`)), [batch, len, d]) as tf.Tensor3D;
     const taps = tf.reshape(tf.concat([shift(a, delta), a, shift(a, -delta)], 2), [batch * len, 3 * d]) as tf.Tensor2D;
-    const c = tf.relu(dense(taps, p(params, `b${i}.conv_w`), p(params, `b${i}.conv_b`)));
-    const u = tf.relu(dense(c, p(params, `b${i}.up_w`), p(params, `b${i}.up_b`)));
-    h = tf.add(h, tf.reshape(dense(u, p(params, `b${i}.down_w`), p(params, `b${i}.down_b`)), [batch, len, d]));
+    const c = dense(taps, p(params, `b${i}.conv_w`), p(params, `b${i}.conv_b`), true, training);
+    const u = dense(c, p(params, `b${i}.up_w`), p(params, `b${i}.up_b`), true, training);
+    h = tf.add(h, tf.reshape(dense(u, p(params, `b${i}.down_w`), p(params, `b${i}.down_b`), false, training), [batch, len, d]));
   });
   return layerNorm(tf.reshape(h, [batch * len, d]), p(params, 'lnf_g'), p(params, 'lnf_b'));
 }
 
 /** The head without adapters: logits = relu(x·W_head + b_head)·W_out + b_out. */
-export function head(params: TensorParams, x: tf.Tensor2D): tf.Tensor2D {
-  const z = tf.relu(dense(x, p(params, 'head_w'), p(params, 'head_b')));
-  return dense(z, p(params, 'out_w'), p(params, 'out_b'));
+export function head(params: TensorParams, x: tf.Tensor2D, training = false): tf.Tensor2D {
+  const z = dense(x, p(params, 'head_w'), p(params, 'head_b'), true, training);
+  return dense(z, p(params, 'out_w'), p(params, 'out_b'), false, training);
 }

@@ -72,7 +72,7 @@ export class LoraDense {
 
   /** x·(W_base + frozen tiers) + b for a [rows, in] tensor. */
   applyFrozen(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.effective), this.bias);
+    return tf.fused.matMul({ a: x, b: this.effective, bias: this.bias }) as tf.Tensor2D;
   }
 
   /**

@@ -212,7 +212,7 @@ export class DiffusionLM {
       alphas.push(alpha);
     });
     this.head.applyMicro(this.simd, adapters, alphas, index, features, pre, rows);
-    const logits = tf.tidy(() => tf.add(tf.matMul(tf.relu(tf.tensor2d(pre, [rows, dim])), this.outW), this.outB).dataSync() as Float32Array);
+    const logits = tf.tidy(() => tf.fused.matMul({ a: tf.relu(tf.tensor2d(pre, [rows, dim])), b: this.outW, bias: this.outB }).dataSync() as Float32Array);
     return requests.map((_, k) => ({
       logits: logits.slice(k * seqLen * vocabSize, (k + 1) * seqLen * vocabSize),
       features: features.slice(k * seqLen * dim, (k + 1) * seqLen * dim),

@@ -48,7 +48,7 @@ export interface TrainResult {
 
 /** Masked-token cross-entropy (mean over masked positions) of one batch. */
 export function maskedLoss(config: ModelConfig, params: ReadonlyMap<string, tf.Tensor>, noisy: Int32Array, targets: Int32Array, masked: Float32Array, t: Float32Array): tf.Scalar {
-  const logits = head(params, trunk(config, params, tf.tensor1d(noisy, 'int32'), t, true));
+  const logits = head(params, trunk(config, params, tf.tensor1d(noisy, 'int32'), t, true), true);
   const logp = tf.logSoftmax(logits);
   const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), config.vocabSize), 'float32')), 1);
   const m = tf.tensor1d(masked);
