@@ -1,80 +1,72 @@
-import { MicroLoraError, crc32, type AdapterRequest, type LoraWeights, type MicroLora } from 'microlora';
-import { AdaptFeedbackWasm, type MicroLoraWasm } from 'microlora/compat';
-import { ResponseHead } from './response-head.js';
-import { RESPONSE_STYLES, type ResponseStyle } from './response-styles.js';
+import { MicroLoraError, crc32, type LoraWeights } from '@microlora/core';
+import type { OnlineLearner } from '@microlora/learner';
+import type { GenerationConfig, GenerationResult, MicroLoraInference } from '@microlora/model-tfjs';
+import { DEFAULT_REPLY_CHARS, buildPrompt, type ChatPrompt } from './prompt.js';
 import { appendRating, appendTranscript, type RatingRecord, type SessionLog, type TranscriptEntry } from './session-log.js';
-import { styleAdapter } from './style-adapter.js';
 
-/** Learning rate of applyUpdates after each rating (see tests/chat-engine.test.ts for the margin it moves). */
-export const USER_LEARNING_RATE = 3;
-/**
- * Ratings are judged against a fixed baseline: above it (thumbs up) pulls the adapter toward
- * the rated style, below (thumbs down) pushes it away. The learner's own running-mean
- * baseline would turn a second thumbs-down in a row into a zero step.
- */
-export const RATING_BASELINE = 0.5;
-/** Responses awaiting a rating beyond this many are forgotten (oldest first). */
-export const MAX_PENDING = 100;
-export const MAX_QUERY_LENGTH = 2000;
-/** Prefix of the patterns harvested from 👍. */
-export const LIKED_PREFIX = 'liked-';
+/** Replies awaiting a rating beyond this many are forgotten, oldest first (each keeps its trajectory: ~30 KB). */
+export const MAX_PENDING = 50;
+export const MAX_MESSAGE_LENGTH = 2000;
+/** Diffusion steps per reply (generate's default). */
+export const REPLY_STEPS = 16;
 
 export type Verdict = 'up' | 'down';
-export type LearnOutcome = ReturnType<MicroLoraWasm['adapt']>;
 
-export interface SourceShare {
-  id: string;
-  weight: number;
-  similarity: number;
-}
-
-/** What the page shows for one response. */
-export interface ChatResponse {
+/** What the page shows for one generated reply. */
+export interface ChatReply {
   id: number;
+  /** The message as typed. */
   query: string;
-  style: ResponseStyle;
-  /** Probability of each style in RESPONSE_STYLES order. */
-  probabilities: number[];
+  prompt: ChatPrompt;
+  /** The generated characters (exactly tokensGenerated of them). */
   text: string;
-  /** The patterns the retrieved adapter was composed from, largest weight first. */
-  sources: SourceShare[];
+  tokensGenerated: number;
+  latencyMs: number;
+  steps: number;
+  /** Denoising-guided retrievals: extra pattern look-ups at uncertain steps. */
+  dgrRetrievals: number;
+  /** Ids of the patterns composed into any step's adapter, in order of first use. */
+  patterns: string[];
+  /** The tfjs backend the model ran on. */
+  tfBackend: string;
 }
 
 export interface RatingOutcome {
   record: RatingRecord;
-  /** What the user adapter learnt ('gradient': an exact chain-rule step was queued). */
-  learnt: LearnOutcome;
-  /** Source patterns whose metrics the feedback updated. */
+  /** Patterns whose metrics the rating updated. */
   patternsUpdated: number;
-  /** Id of the pattern stored from a 👍, if any. */
+  /** Policy-gradient events the personal learner took (one per generated character). */
+  learnerEvents: number;
+  /** ‖ΔW‖ of the personal adapter before and after the rating. */
+  deltaNormBefore: number;
+  deltaNormAfter: number;
+  /** Id of a pattern harvested from the personal adapter, if any. */
   harvested?: string;
 }
 
 export interface EngineStats {
-  backend: string;
-  indexKind: string;
-  indexSize: number;
+  tfBackend: string;
+  /** SIMD backend of the personal learner's arithmetic. */
+  simdBackend: string;
   patterns: number;
+  banks: number;
+  /** Replies generated and ratings given in this visit. */
   requests: number;
-  feedbacks: number;
+  ratings: number;
   rank: number;
   paramCount: number;
   memoryBytes: number;
+  /** Learner events so far (every rated character is one). */
   samplesSeen: number;
+  updatesApplied: number;
   avgQuality: number;
-  /** CRC-32 of the user adapter's weights (A then B), as 8 hex digits: changes when it learns. */
+  /** ‖ΔW‖_F of the personal adapter: 0 until the first rating. */
+  deltaNorm: number;
+  /** CRC-32 of the personal adapter's weights (A then B), 8 hex digits: changes when it learns. */
   weightsCrc: string;
 }
 
-export interface ChatEngineParts {
-  micro: MicroLora;
-  adapter: MicroLoraWasm;
-  log: SessionLog;
-  head?: ResponseHead;
-  now?: () => number;
-}
-
-/** Rows for SimdOps.loraApplyBatch. */
+/** Rows for SimdOps.loraApplyBatch: the history's prompt embeddings through the personal adapter. */
 export interface HistoryBatch {
   adapters: LoraWeights[];
   adapterIndex: Int32Array;
@@ -82,186 +74,161 @@ export interface HistoryBatch {
   rows: number;
 }
 
-/** h = √d·e / ‖e‖ (unit RMS) into `out`; false when the embedding is all zeros. */
-function hiddenFromEmbedding(embedding: Float32Array, out: Float32Array): boolean {
-  const d = embedding.length;
-  let sum = 0;
-  for (let i = 0; i < d; i++) sum += (embedding[i] as number) ** 2;
-  if (!(sum > 0)) return false;
-  const rms = Math.sqrt(d / sum);
-  for (let i = 0; i < d; i++) out[i] = (embedding[i] as number) * rms;
-  return true;
+export interface ChatEngineParts {
+  /** A MicroLoraInference with a personal learner (createInference's default). */
+  inference: MicroLoraInference;
+  log: SessionLog;
+  /** The active tfjs backend's name, shown with each reply. */
+  tfBackend: string;
+  /** Generation settings besides the length (default: REPLY_STEPS steps, greedy, DGR on). */
+  generation?: Omit<GenerationConfig, 'maxNewTokens'>;
+  now?: () => number;
 }
 
-interface PendingResponse {
-  embedding: Float32Array;
-  /** The hidden state after the retrieved adapter: the user adapter's input. */
-  hidden: Float32Array;
-  request: AdapterRequest;
-  chosen: number;
+interface PendingReply {
+  result: GenerationResult;
   entry: TranscriptEntry;
 }
 
+function weightsCrc(lora: LoraWeights): string {
+  let crc = crc32(new Uint8Array(lora.a.buffer, lora.a.byteOffset, lora.a.byteLength));
+  crc = crc32(new Uint8Array(lora.b.buffer, lora.b.byteOffset, lora.b.byteLength), crc);
+  return crc.toString(16).padStart(8, '0');
+}
+
 /**
- * The chat's "model" without a language model: query → embedding → hidden state
- * h = √d·e (unit RMS) → retrieved, composed adapter (MicroLoRA) → the user's own
- * adapter (compat MicroLoraWasm) → a frozen head picks one of the canned styles.
- * A rating teaches the user adapter (quality 1/0 with the head's margin gradient),
- * updates the source patterns' metrics, and a 👍 stores the query as a new pattern.
+ * The chat: a message becomes a prompt (buildPrompt), the diffusion model generates
+ * the reply with per-request adapters (TALoRA patterns retrieved by the prompt's
+ * embedding, DGR at uncertain steps, the personal adapter on top), and 👍/👎 is
+ * MicroLoraInference.feedback with quality 1/0: a policy-gradient step on the
+ * personal adapter and a metrics update of every pattern the reply used.
  */
 export class ChatEngine {
-  readonly micro: MicroLora;
-  readonly adapter: MicroLoraWasm;
-  readonly head: ResponseHead;
+  readonly inference: MicroLoraInference;
+  readonly learner: OnlineLearner;
   readonly log: SessionLog;
+  readonly tfBackend: string;
+  private readonly generation: Omit<GenerationConfig, 'maxNewTokens'>;
   private readonly now: () => number;
-  private readonly pending = new Map<number, PendingResponse>();
+  private readonly pending = new Map<number, PendingReply>();
+  /** Prompt → the model's embedding of it (the trunk is frozen, so it never changes). */
+  private readonly embeddings = new Map<string, Float32Array>();
   private nextId = 1;
+  private requests = 0;
+  private ratings = 0;
 
   constructor(parts: ChatEngineParts) {
-    const { micro, adapter } = parts;
-    if (micro.dimension !== micro.hiddenSize) {
-      throw new MicroLoraError(
-        'DIMENSION_MISMATCH',
-        `the hidden state is derived from the embedding, so dimension (${micro.dimension}) must equal hiddenSize (${micro.hiddenSize})`,
-      );
+    const learner = parts.inference.learner;
+    if (learner === undefined) {
+      throw new MicroLoraError('INVALID_ARGUMENT', 'the chat learns from 👍/👎: create the inference with a learner (createInference({ learner: true }))');
     }
-    const config = adapter.getConfig();
-    if (config.inFeatures !== micro.hiddenSize || config.outFeatures !== micro.hiddenSize) {
-      throw new MicroLoraError(
-        'DIMENSION_MISMATCH',
-        `the user adapter is ${config.inFeatures} → ${config.outFeatures} but hidden states have ${micro.hiddenSize} features`,
-      );
-    }
-    this.micro = micro;
-    this.adapter = adapter;
-    this.head = parts.head ?? new ResponseHead(RESPONSE_STYLES.length, micro.hiddenSize);
+    this.inference = parts.inference;
+    this.learner = learner;
     this.log = parts.log;
+    this.tfBackend = parts.tfBackend;
+    this.generation = { steps: REPLY_STEPS, ...parts.generation };
     this.now = parts.now ?? Date.now;
   }
 
-  respond(query: string): ChatResponse {
-    if (typeof query !== 'string' || query.trim().length === 0) {
-      throw new MicroLoraError('INVALID_ARGUMENT', 'type a question first: the query is empty');
+  /** Generates the reply to `message` (about `replyChars` characters; see buildPrompt). */
+  respond(message: string, replyChars = DEFAULT_REPLY_CHARS): ChatReply {
+    if (typeof message === 'string' && message.length > MAX_MESSAGE_LENGTH) {
+      throw new MicroLoraError('OUT_OF_RANGE', `the message has ${message.length} characters; keep it under ${MAX_MESSAGE_LENGTH}`);
     }
-    if (query.length > MAX_QUERY_LENGTH) {
-      throw new MicroLoraError('OUT_OF_RANGE', `the query has ${query.length} characters; keep it under ${MAX_QUERY_LENGTH}`);
-    }
-    const embedding = this.micro.embed(query);
-    const d = embedding.length;
-    const h0 = new Float32Array(d);
-    if (!hiddenFromEmbedding(embedding, h0)) throw new MicroLoraError('INVALID_ARGUMENT', `“${query}” has nothing to embed; use words`);
-
-    const request = this.micro.adapterWithSources(embedding, 0);
-    const hidden = this.micro.apply(h0, request.adapter);
-    const adapted = this.adapter.apply(hidden);
-    for (let i = 0; i < d; i++) adapted[i] = (adapted[i] as number) + (hidden[i] as number);
-    const probabilities = this.head.probabilitiesInto(adapted, new Float64Array(this.head.styles));
-    const chosen = ResponseHead.argmax(probabilities);
-    const style = RESPONSE_STYLES[chosen] as ResponseStyle;
-    const text = style.render(query);
-    const entry: TranscriptEntry = { query, style: style.id, text, rating: null };
+    const prompt = buildPrompt(message, replyChars);
+    const result = this.inference.generate(prompt.text, { ...this.generation, maxNewTokens: prompt.maxNewTokens });
+    this.requests++;
+    this.embeddings.set(prompt.text, result.trajectory.embedding);
+    const entry: TranscriptEntry = { query: message, prompt: prompt.text, text: result.text, rating: null };
     appendTranscript(this.log, entry);
-
     const id = this.nextId++;
-    this.pending.set(id, { embedding, hidden, request, chosen, entry });
+    this.pending.set(id, { result, entry });
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value as number);
+    const { trajectory } = result;
     return {
       id,
-      query,
-      style,
-      probabilities: Array.from(probabilities),
-      text,
-      sources: request.sources
-        .map((s) => ({ id: s.id, weight: s.weight, similarity: s.similarity }))
-        .sort((a, b) => b.weight - a.weight),
+      query: message,
+      prompt,
+      text: result.text,
+      tokensGenerated: result.tokensGenerated,
+      latencyMs: result.latencyMs,
+      steps: trajectory.steps.length,
+      dgrRetrievals: trajectory.dgrRetrievals,
+      patterns: [...new Set(trajectory.steps.flatMap((s) => s.sources))],
+      tfBackend: this.tfBackend,
     };
   }
 
-  /** Whether response `id` still awaits a rating. */
+  /** Whether reply `id` still awaits a rating. */
   canRate(id: number): boolean {
     return this.pending.has(id);
   }
 
+  /** 👍 (quality 1) or 👎 (quality 0) on reply `id`: MicroLoraInference.feedback, then the rating is logged. */
   rate(id: number, verdict: Verdict): RatingOutcome {
     if (verdict !== 'up' && verdict !== 'down') {
       throw new MicroLoraError('INVALID_ARGUMENT', `a rating is 'up' or 'down', got ${String(verdict)}`);
     }
     const served = this.pending.get(id);
-    if (served === undefined) {
-      throw new MicroLoraError('NOT_FOUND', `response ${String(id)} was already rated or is too old to rate`);
-    }
-    // Forgotten first: should a step below throw, the response can still never be rated twice.
+    if (served === undefined) throw new MicroLoraError('NOT_FOUND', `reply ${String(id)} was already rated or is too old to rate`);
+    // Forgotten first: should feedback throw, the reply can still never be rated twice.
     this.pending.delete(id);
     const quality = verdict === 'up' ? 1 : 0;
-    const feedback = new AdaptFeedbackWasm(quality);
-    // Loss gradient of −(quality − baseline)·margin(chosen): the learner descends it (exact chain rule).
-    const gradient = this.head.marginGradientInto(served.chosen, new Float32Array(this.head.hiddenSize));
-    const advantage = quality - RATING_BASELINE;
-    for (let i = 0; i < gradient.length; i++) gradient[i] = -advantage * (gradient[i] as number);
-    feedback.gradient = gradient;
-    const learnt = this.adapter.adapt(served.hidden, feedback);
-    this.adapter.applyUpdates(USER_LEARNING_RATE);
-    const patternsUpdated = this.micro.feedback(served.request, { quality, userId: 'local-user' });
-    let harvested: string | undefined;
-    if (verdict === 'up') {
-      harvested = this.freeLikedId();
-      const lora = styleAdapter(served.embedding, this.head.direction(served.chosen));
-      this.micro.insertPattern({ id: harvested, query: served.embedding, lora });
-    }
+    const deltaNormBefore = this.learner.deltaNorm();
+    const feedback = this.inference.feedback(served.result, quality);
+    this.ratings++;
     served.entry.rating = verdict;
-    const record: RatingRecord = {
-      at: this.now(),
-      quality,
-      style: (RESPONSE_STYLES[served.chosen] as ResponseStyle).id,
-      avgQuality: this.adapter.stats().avgQuality,
-    };
+    const record: RatingRecord = { at: this.now(), quality, prompt: served.entry.prompt, avgQuality: this.learner.stats().avgQuality };
     appendRating(this.log, record);
-    return { record, learnt, patternsUpdated, ...(harvested === undefined ? {} : { harvested }) };
+    return {
+      record,
+      patternsUpdated: feedback.patterns,
+      learnerEvents: feedback.learnerEvents,
+      deltaNormBefore,
+      deltaNormAfter: this.learner.deltaNorm(),
+      ...(feedback.harvested === undefined ? {} : { harvested: feedback.harvested }),
+    };
   }
 
   /**
-   * The chat history as one batch for `loraApplyBatch`: row r is past query r's hidden
-   * state h = √d·e (the one retrieval starts from; recomputed, as hidden states are not
-   * stored), and every row uses the user adapter (adapterIndex 0), with its current weights.
+   * The chat history as one loraApplyBatch: row r is the model's embedding of past
+   * prompt r (dim features, the personal adapter's input size), every row through the
+   * personal adapter (adapterIndex 0) with its current weights.
    */
   historyBatch(): HistoryBatch {
-    const d = this.micro.hiddenSize;
-    const queries = this.log.transcript.map((t) => t.query);
-    const hidden = new Float32Array(queries.length * d);
-    let rows = 0;
-    for (const query of queries) {
-      if (hiddenFromEmbedding(this.micro.embed(query), hidden.subarray(rows * d, (rows + 1) * d))) rows++;
-    }
-    return { adapters: [this.adapter.weights], adapterIndex: new Int32Array(rows), hidden: hidden.subarray(0, rows * d), rows };
+    const { dim } = this.inference.model.config;
+    const prompts = this.log.transcript.map((t) => t.prompt).filter((p) => p.trim().length > 0);
+    const hidden = new Float32Array(prompts.length * dim);
+    const kept = new Map<string, Float32Array>();
+    prompts.forEach((prompt, r) => {
+      const embedding = kept.get(prompt) ?? this.embeddings.get(prompt) ?? this.inference.model.embedQuery(prompt);
+      kept.set(prompt, embedding);
+      hidden.set(embedding, r * dim);
+    });
+    // Only the history's prompts stay cached.
+    this.embeddings.clear();
+    for (const [prompt, embedding] of kept) this.embeddings.set(prompt, embedding);
+    return { adapters: [this.learner.lora], adapterIndex: new Int32Array(prompts.length), hidden, rows: prompts.length };
   }
 
   stats(): EngineStats {
-    const micro = this.micro.stats();
-    const user = this.adapter.stats();
-    const index = this.micro.manager.banks[0]?.index;
-    const weights = this.adapter.weights;
-    let crc = crc32(new Uint8Array(weights.a.buffer, weights.a.byteOffset, weights.a.byteLength));
-    crc = crc32(new Uint8Array(weights.b.buffer, weights.b.byteOffset, weights.b.byteLength), crc);
+    const learner = this.learner.stats();
+    const talora = this.inference.talora;
     return {
-      backend: micro.backend,
-      indexKind: index?.kind ?? micro.index,
-      indexSize: index?.size ?? 0,
-      patterns: micro.patterns,
-      requests: micro.requests,
-      feedbacks: micro.feedbacks,
-      rank: this.adapter.getConfig().rank,
-      paramCount: user.paramCount,
-      memoryBytes: user.memoryBytes,
-      samplesSeen: user.samplesSeen,
-      avgQuality: user.avgQuality,
-      weightsCrc: crc.toString(16).padStart(8, '0'),
+      tfBackend: this.tfBackend,
+      simdBackend: this.learner.backend.name,
+      patterns: talora.size,
+      banks: talora.bankCount,
+      requests: this.requests,
+      ratings: this.ratings,
+      rank: this.learner.rank,
+      paramCount: learner.paramCount,
+      memoryBytes: learner.memoryBytes,
+      samplesSeen: learner.samplesSeen,
+      updatesApplied: learner.updatesApplied,
+      avgQuality: learner.avgQuality,
+      deltaNorm: learner.deltaNorm,
+      weightsCrc: weightsCrc(this.learner.lora),
     };
-  }
-
-  private freeLikedId(): string {
-    let n = 0;
-    while (this.micro.hasPattern(`${LIKED_PREFIX}${n}`)) n++;
-    return `${LIKED_PREFIX}${n}`;
   }
 }

@@ -1,5 +1,4 @@
-import type { ChatResponse, Verdict } from './chat-engine.js';
-import { RESPONSE_STYLES, styleById } from './response-styles.js';
+import type { ChatReply, Verdict } from './chat-engine.js';
 import type { TranscriptEntry } from './session-log.js';
 
 function node<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -28,7 +27,7 @@ function ratingButton(verdict: Verdict): HTMLButtonElement {
   const button = node('button', verdict);
   button.type = 'button';
   button.dataset['testid'] = verdict === 'up' ? 'rate-up' : 'rate-down';
-  button.title = verdict === 'up' ? 'Good response (quality 1)' : 'Bad response (quality 0)';
+  button.title = verdict === 'up' ? 'Good reply (quality 1)' : 'Bad reply (quality 0)';
   button.setAttribute('aria-label', verdict === 'up' ? 'thumbs up' : 'thumbs down');
   button.append(thumb(verdict), node('span', undefined, verdict === 'up' ? 'Good' : 'Bad'));
   return button;
@@ -38,45 +37,63 @@ function ratingMark(rating: TranscriptEntry['rating']): string {
   return rating === 'up' ? 'rated good' : rating === 'down' ? 'rated bad' : 'not rated';
 }
 
-/** The conversation: the user's queries and the rated (or rateable) responses. */
+/** Pattern ids shown in a reply's small print; the rest are counted (and listed in its tooltip). */
+export const SHOWN_PATTERN_IDS = 4;
+
+/** The reply as the model wrote it: the prompt (dimmed) and the generated characters. */
+function replyText(prompt: string, text: string): HTMLParagraphElement {
+  const p = node('p', 'text');
+  p.dataset['testid'] = 'reply-text';
+  const generated = node('span', 'generated', text);
+  generated.dataset['testid'] = 'reply-generated';
+  p.append(node('span', 'prompt', prompt), generated);
+  return p;
+}
+
+function small(testid: string, text: string): HTMLParagraphElement {
+  const p = node('p', 'small', text);
+  p.dataset['testid'] = testid;
+  return p;
+}
+
+function patternsLine(ids: readonly string[]): HTMLParagraphElement {
+  if (ids.length === 0) return small('reply-patterns', 'patterns: none retrieved');
+  const more = ids.length - SHOWN_PATTERN_IDS;
+  const line = small('reply-patterns', `patterns: ${ids.slice(0, SHOWN_PATTERN_IDS).join(', ')}${more > 0 ? ` +${more} more` : ''}`);
+  line.title = ids.join('\n');
+  return line;
+}
+
+/** The conversation: the user's messages and the model's rated (or rateable) replies. */
 export class ChatView {
   constructor(private readonly list: HTMLElement) {}
 
-  /** A message from an earlier visit: read-only (its hidden state was not kept). */
+  /** A reply from an earlier visit: read-only (its trajectory, which feedback needs, was not kept). */
   addPast(entry: TranscriptEntry): void {
     this.list.append(this.userMessage(entry.query));
     const article = node('article', 'msg bot past');
     article.dataset['testid'] = 'past-response';
     const header = node('header');
-    header.append(node('span', 'style-badge', styleById(entry.style)?.label ?? entry.style), node('span', 'meta', `earlier visit · ${ratingMark(entry.rating)}`));
-    article.append(header, node('p', 'text', entry.text));
+    header.append(node('span', 'meta', `earlier visit · ${ratingMark(entry.rating)}`));
+    article.append(header, replyText(entry.prompt, entry.text));
     this.list.append(article);
   }
 
-  /** A new response with its style probabilities, sources and thumbs up/down buttons. */
-  addResponse(response: ChatResponse, onRate: (verdict: Verdict, article: HTMLElement) => void): HTMLElement {
-    this.list.append(this.userMessage(response.query));
+  /** A generated reply with its figures (small print) and thumbs up/down buttons. */
+  addReply(reply: ChatReply, onRate: (verdict: Verdict, article: HTMLElement) => void): HTMLElement {
+    this.list.append(this.userMessage(reply.query));
     const article = node('article', 'msg bot');
     article.dataset['testid'] = 'response';
-    article.dataset['responseId'] = String(response.id);
-    article.dataset['style'] = response.style.id;
+    article.dataset['responseId'] = String(reply.id);
+    article.dataset['tokensGenerated'] = String(reply.tokensGenerated);
+    article.dataset['backend'] = reply.tfBackend;
+    article.dataset['kind'] = reply.prompt.kind;
 
     const header = node('header');
-    const sources = response.sources.slice(0, 3).map((s) => `${s.id} ${(s.weight * 100).toFixed(0)}%`).join(', ');
-    header.append(node('span', 'style-badge', response.style.label), node('span', 'meta', sources.length > 0 ? `adapter from ${sources}` : 'no pattern matched'));
-    article.append(header, node('p', 'text', response.text));
-
-    const bars = node('div', 'probs');
-    RESPONSE_STYLES.forEach((style, i) => {
-      const p = response.probabilities[i] ?? 0;
-      const row = node('div', style.id === response.style.id ? 'prob chosen' : 'prob');
-      const bar = node('span', 'bar');
-      bar.style.width = `${(p * 100).toFixed(1)}%`;
-      row.append(node('span', 'label', style.label), node('span', 'track'), node('span', 'value', p.toFixed(2)));
-      (row.children[1] as HTMLElement).append(bar);
-      bars.append(row);
-    });
-    article.append(bars);
+    header.append(node('span', 'kind-badge', reply.prompt.kind), node('span', 'meta', `prompt “${reply.prompt.text}”${reply.prompt.trimmed ? ' (message cut to fit the model)' : ''}`));
+    const dgr = `${reply.dgrRetrievals} DGR retrieval${reply.dgrRetrievals === 1 ? '' : 's'}`;
+    const figures = `${reply.tokensGenerated} chars · ${reply.steps} steps · ${reply.latencyMs.toFixed(0)} ms on ${reply.tfBackend} · ${dgr}`;
+    article.append(header, replyText(reply.prompt.text, reply.text), small('reply-meta', figures), patternsLine(reply.patterns));
 
     const actions = node('div', 'rate');
     const up = ratingButton('up');
@@ -90,7 +107,7 @@ export class ChatView {
     return article;
   }
 
-  /** Locks a response's buttons once rated and says what the rating did. */
+  /** Locks a reply's buttons once rated and says what the rating did. */
   markRated(article: HTMLElement, verdict: Verdict, summary: string): void {
     article.dataset['rated'] = verdict;
     article.querySelectorAll('button').forEach((b) => (b.disabled = true));

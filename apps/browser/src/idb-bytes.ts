@@ -4,6 +4,8 @@ import { MicroLoraError } from 'microlora';
 export interface ByteStore {
   get(key: string): Promise<Uint8Array | undefined>;
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Writes several records in one transaction: all of them or none. */
+  putMany(records: ReadonlyArray<readonly [string, Uint8Array]>): Promise<void>;
   delete(key: string): Promise<void>;
 }
 
@@ -62,6 +64,15 @@ export function openByteStore(database: string, store: string): ByteStore {
     },
     async put(key, bytes) {
       await transact(database, store, 'readwrite', `write of ${key}`, (s) => s.put(bytes, key));
+    },
+    async putMany(records) {
+      if (records.length === 0) return;
+      const keys = records.map(([key]) => key).join(', ');
+      await transact(database, store, 'readwrite', `write of ${keys}`, (s) => {
+        let last: IDBRequest | undefined;
+        for (const [key, bytes] of records) last = s.put(bytes, key);
+        return last as IDBRequest;
+      });
     },
     async delete(key) {
       await transact(database, store, 'readwrite', `delete of ${key}`, (s) => s.delete(key));

@@ -14,7 +14,7 @@ function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
 }
 
 /**
- * Draws the user adapter's mean quality after each rating (the line) and each rating
+ * Draws the personal learner's mean quality after each rating (the line) and each rating
  * (a dot on it: green 👍, red 👎) into `svg`, replacing what was there.
  */
 export function renderQualityChart(svg: SVGSVGElement, ratings: readonly RatingRecord[]): void {
@@ -44,7 +44,7 @@ export function renderQualityChart(svg: SVGSVGElement, ratings: readonly RatingR
   shown.forEach((r, i) => {
     const dot = el('circle', { cx: x(i), cy: y(r.avgQuality), r: 4, class: r.quality === 1 ? 'dot up' : 'dot down' });
     const title = el('title', {});
-    title.textContent = `${r.quality === 1 ? 'good' : 'bad'} (${r.style}) — mean quality ${r.avgQuality.toFixed(3)}`;
+    title.textContent = `${r.quality === 1 ? 'good' : 'bad'} (“${r.prompt}”) — mean quality ${r.avgQuality.toFixed(3)}`;
     dot.append(title);
     svg.append(dot);
   });

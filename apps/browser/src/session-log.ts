@@ -6,16 +6,19 @@ export interface RatingRecord {
   at: number;
   /** 1 for 👍, 0 for 👎. */
   quality: 0 | 1;
-  /** Id of the style that was rated. */
-  style: string;
-  /** The user adapter's mean quality right after this rating. */
+  /** The prompt of the rated reply. */
+  prompt: string;
+  /** The personal learner's mean quality right after this rating. */
   avgQuality: number;
 }
 
 /** One exchange of the chat, kept so the conversation survives a reload. */
 export interface TranscriptEntry {
+  /** The message as typed. */
   query: string;
-  style: string;
+  /** What the model was given (see buildPrompt). */
+  prompt: string;
+  /** The generated reply. */
   text: string;
   rating: 'up' | 'down' | null;
 }
@@ -26,7 +29,8 @@ export interface SessionLog {
 }
 
 export const SESSION_LOG_FORMAT = 'microlora-app-session';
-export const SESSION_LOG_VERSION = 1;
+/** 2: model replies (prompt + generated text); version 1 held canned-style responses. */
+export const SESSION_LOG_VERSION = 2;
 /** Older entries are dropped past these lengths, so localStorage stays small. */
 export const MAX_RATINGS = 2000;
 export const MAX_TRANSCRIPT = 50;
@@ -60,24 +64,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function decodeRating(value: unknown, i: number): RatingRecord {
   if (!isRecord(value)) throw corrupt(`ratings[${i}] is not an object`);
-  const { at, quality, style, avgQuality } = value;
+  const { at, quality, prompt, avgQuality } = value;
   if (typeof at !== 'number' || !Number.isFinite(at)) throw corrupt(`ratings[${i}].at is not a finite number`);
   if (quality !== 0 && quality !== 1) throw corrupt(`ratings[${i}].quality must be 0 or 1, got ${String(quality)}`);
-  if (typeof style !== 'string') throw corrupt(`ratings[${i}].style is not a string`);
+  if (typeof prompt !== 'string') throw corrupt(`ratings[${i}].prompt is not a string`);
   if (typeof avgQuality !== 'number' || !(avgQuality >= 0 && avgQuality <= 1)) {
     throw corrupt(`ratings[${i}].avgQuality must be a number in [0, 1], got ${String(avgQuality)}`);
   }
-  return { at, quality, style, avgQuality };
+  return { at, quality, prompt, avgQuality };
 }
 
 function decodeEntry(value: unknown, i: number): TranscriptEntry {
   if (!isRecord(value)) throw corrupt(`transcript[${i}] is not an object`);
-  const { query, style, text, rating } = value;
-  if (typeof query !== 'string' || typeof style !== 'string' || typeof text !== 'string') {
-    throw corrupt(`transcript[${i}] needs string query, style and text`);
+  const { query, prompt, text, rating } = value;
+  if (typeof query !== 'string' || typeof prompt !== 'string' || typeof text !== 'string') {
+    throw corrupt(`transcript[${i}] needs string query, prompt and text`);
   }
   if (rating !== 'up' && rating !== 'down' && rating !== null) throw corrupt(`transcript[${i}].rating must be 'up', 'down' or null`);
-  return { query, style, text, rating };
+  return { query, prompt, text, rating };
 }
 
 /** Parses what encodeSessionLog wrote; CORRUPT_DATA or UNSUPPORTED_VERSION otherwise. */

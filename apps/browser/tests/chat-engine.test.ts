@@ -1,203 +1,188 @@
-import { describe, expect, it } from 'vitest';
-import { createMicroLora, isMicroLoraError, loadMicroLora } from 'microlora';
-import { APP_COMPOSER, STORAGE_KEYS, UMBRELLA_RECORD, createUserAdapter, restoreApp, saveUserState } from '../src/app-state.js';
-import { ChatEngine, USER_LEARNING_RATE } from '../src/chat-engine.js';
-import { SEED_PATTERN_COUNT } from '../src/seed-patterns.js';
-import type { ByteStore } from '../src/idb-bytes.js';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { crc32, isMicroLoraError } from '@microlora/core';
+import { PRETRAINED_PATTERNS_PATH, PRETRAINED_WEIGHTS_PATH, useTfBackend } from '@microlora/model-tfjs/node';
+import { getBackend, type SimdOps } from 'microlora';
+import init from 'microlora/compat';
+import { STATE_RECORDS } from '../src/app-storage.js';
+import { ChatEngine, MAX_MESSAGE_LENGTH } from '../src/chat-engine.js';
+import { decodeLearnerFile, encodeLearnerFile } from '../src/learner-file.js';
+import { createChatModel, modelStateRecords, type ChatModel, type ModelFiles } from '../src/model-state.js';
+import { decodePatternFile, encodePatternFile } from '../src/pattern-file.js';
 import { emptySessionLog } from '../src/session-log.js';
-import { UmbrellaSaver } from '../src/umbrella-saver.js';
-import { MemoryByteStore, MemoryStorage } from './helpers.js';
+import { rescoreHistory } from '../src/tfjs-rescore.js';
+import { MemoryByteStore } from './helpers.js';
 
-const TOPIC_QUERIES = [
-  { query: 'easy pasta recipe with tomatoes and basil for dinner', topic: 'cooking', style: 'step-by-step' },
-  { query: 'python function to read a csv file into dicts', topic: 'code', style: 'concise' },
-  { query: 'what should I pack for a hiking weekend in the mountains', topic: 'travel', style: 'friendly' },
-  { query: 'write a polite letter to my landlord about the broken heating', topic: 'letters', style: 'formal' },
-];
+const FILES: ModelFiles = { weights: readFileSync(PRETRAINED_WEIGHTS_PATH), patterns: readFileSync(PRETRAINED_PATTERNS_PATH) };
+let simd: SimdOps;
 
-async function freshApp() {
-  const storage = new MemoryStorage();
-  const bytes = new MemoryByteStore();
-  const app = await restoreApp({ storage, bytes, now: () => 1_700_000_000_000 });
-  return { storage, bytes, ...app };
+beforeAll(async () => {
+  await useTfBackend('wasm'); // the page picks webgl → wasm → cpu; Node has tfjs-wasm
+  await init(); // the WebAssembly SIMD backend, as in the page
+  simd = getBackend();
+});
+
+function engineOf(model: ChatModel): ChatEngine {
+  return new ChatEngine({ inference: model.inference, log: emptySessionLog(), tfBackend: 'wasm', now: () => 1_700_000_000_000 });
 }
 
-/** logit(chosen) − mean logit, recovered from the probabilities. */
-function margin(probabilities: number[], chosen: number): number {
-  const logs = probabilities.map(Math.log);
-  return logs[chosen]! - logs.reduce((a, b) => a + b, 0) / logs.length;
-}
-
-async function expectCode(run: () => unknown, code: string): Promise<void> {
+async function codeOf(run: () => unknown): Promise<string> {
   try {
     await run();
   } catch (error) {
-    expect(isMicroLoraError(error) ? error.code : error).toBe(code);
-    return;
+    return isMicroLoraError(error) ? error.code : String(error);
   }
-  throw new Error(`expected ${code}, nothing was thrown`);
+  return 'nothing thrown';
 }
 
-describe('ChatEngine', () => {
-  it('starts with the seed patterns and answers each topic in the style its users liked', async () => {
-    const { engine, notes, freshPatterns } = await freshApp();
-    expect(freshPatterns).toBe(true);
-    expect(notes.map((n) => `${n.part}:${n.state}`)).toEqual(['adapter:fresh', 'session:fresh', 'patterns:fresh']);
-    expect(engine.stats()).toMatchObject({ patterns: SEED_PATTERN_COUNT, indexSize: SEED_PATTERN_COUNT, indexKind: 'flat', samplesSeen: 0, rank: 2, paramCount: 2 * (768 + 768) });
-    for (const { query, topic, style } of TOPIC_QUERIES) {
-      const response = engine.respond(query);
-      expect(response.sources[0]?.id.startsWith(`${topic}-`), `${query} → ${response.sources[0]?.id}`).toBe(true);
-      expect(response.style.id).toBe(style);
-      expect(response.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-      expect(response.text).toContain(query);
+function crcOf(values: Float32Array): number {
+  return crc32(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}
+
+describe('the chat on the committed model', () => {
+  it('generates the requested number of characters after the prompt, with the patterns and DGR it used', async () => {
+    const model = await createChatModel(FILES, new MemoryByteStore(), { simd });
+    expect(model.notes.map((n) => `${n.part}:${n.state}`)).toEqual(['learner:fresh', 'patterns:fresh']);
+    const engine = engineOf(model);
+    const { dim } = model.inference.model.config;
+    expect(engine.stats()).toMatchObject({ simdBackend: simd.name, rank: 2, paramCount: 2 * (dim + dim), samplesSeen: 0, deltaNorm: 0, banks: 3 });
+    expect(engine.stats().patterns).toBe(model.inference.talora.size);
+
+    const reply = engine.respond('What is a dog?');
+    expect(reply.prompt).toEqual({ text: 'dog: ', kind: 'definition', maxNewTokens: 32, trimmed: false });
+    expect(reply.tokensGenerated).toBe(32);
+    expect(reply.text).toHaveLength(32);
+    expect(reply.steps).toBe(16);
+    expect(reply.tfBackend).toBe('wasm');
+    // The same generation straight through the inference: the engine adds nothing of its own.
+    const direct = model.inference.generate('dog: ', { maxNewTokens: 32, steps: 16 });
+    expect(reply.text).toBe(direct.text);
+    expect(reply.dgrRetrievals).toBe(direct.trajectory.dgrRetrievals);
+    expect(reply.patterns).toEqual([...new Set(direct.trajectory.steps.flatMap((s) => s.sources))]);
+    expect(reply.patterns.length).toBeGreaterThan(0);
+    for (const id of reply.patterns) expect(model.inference.talora.has(id)).toBe(true);
+    expect(engine.log.transcript).toEqual([{ query: 'What is a dog?', prompt: 'dog: ', text: reply.text, rating: null }]);
+
+    const short = engine.respond('a small domesticated animal that barks at strangers', 24);
+    expect(short.prompt.kind).toBe('continuation');
+    expect(short.tokensGenerated).toBe(24);
+    expect(short.text).toHaveLength(24);
+    expect(engine.stats().requests).toBe(2);
+  });
+
+  it('👍 then 👎 step the personal adapter once per generated character and update the patterns used', async () => {
+    const model = await createChatModel(FILES, new MemoryByteStore(), { simd });
+    const engine = engineOf(model);
+    const talora = model.inference.talora;
+    const first = engine.respond('dog');
+    const counts = new Map(first.patterns.map((id) => [id, talora.get(id)!.metrics.feedbackCount]));
+    const crc0 = engine.stats().weightsCrc;
+
+    const up = engine.rate(first.id, 'up');
+    expect(up).toMatchObject({ learnerEvents: 32, patternsUpdated: first.patterns.length, deltaNormBefore: 0 });
+    expect(up.deltaNormAfter).toBeGreaterThan(0);
+    expect(up.record).toEqual({ at: 1_700_000_000_000, quality: 1, prompt: 'dog: ', avgQuality: 1 });
+    for (const id of first.patterns) {
+      expect(talora.get(id)!.metrics.feedbackCount).toBe(counts.get(id)! + 1);
     }
+    const afterUp = engine.stats();
+    expect(afterUp).toMatchObject({ samplesSeen: 32, updatesApplied: 1, avgQuality: 1, ratings: 1 });
+    expect(afterUp.weightsCrc).not.toBe(crc0);
+    expect(engine.canRate(first.id)).toBe(false);
+    expect(await codeOf(() => engine.rate(first.id, 'down'))).toBe('NOT_FOUND');
+
+    const second = engine.respond('cat', 24);
+    expect(await codeOf(() => engine.rate(second.id, 'meh' as 'up'))).toBe('INVALID_ARGUMENT');
+    expect(engine.canRate(second.id)).toBe(true); // a bad verdict consumes nothing
+    const down = engine.rate(second.id, 'down');
+    expect(down).toMatchObject({ learnerEvents: 24, deltaNormBefore: up.deltaNormAfter });
+    expect(down.deltaNormAfter).not.toBe(down.deltaNormBefore);
+    expect(engine.stats()).toMatchObject({ samplesSeen: 56, updatesApplied: 2, avgQuality: 32 / 56 });
+    expect(engine.stats().weightsCrc).not.toBe(afterUp.weightsCrc);
+    expect(engine.log.ratings.map((r) => r.quality)).toEqual([1, 0]);
+    expect(engine.log.transcript.map((t) => t.rating)).toEqual(['up', 'down']);
   });
 
-  it('a thumbs-up teaches the adapter, updates the sources, stores a pattern and logs the rating', async () => {
-    const { engine } = await freshApp();
-    const crc = engine.stats().weightsCrc;
-    const { query, style } = TOPIC_QUERIES[0]!;
-    const response = engine.respond(query);
-    const outcome = engine.rate(response.id, 'up');
-    expect(outcome.learnt).toBe('gradient');
-    expect(outcome.patternsUpdated).toBe(response.sources.length);
-    expect(outcome.harvested).toBe('liked-0');
-    expect(outcome.record).toEqual({ at: 1_700_000_000_000, quality: 1, style, avgQuality: 1 });
-    const stats = engine.stats();
-    expect(stats).toMatchObject({ samplesSeen: 1, avgQuality: 1, patterns: SEED_PATTERN_COUNT + 1, feedbacks: 1 });
-    expect(stats.weightsCrc).not.toBe(crc);
-    expect(engine.log.ratings).toEqual([outcome.record]);
-    expect(engine.log.transcript.at(-1)).toMatchObject({ query, style, rating: 'up' });
-    for (const source of response.sources) expect(engine.micro.manager.get(source.id)?.metrics.successRate).toBeGreaterThan(0.5);
-    // The harvested pattern serves the same query best from now on.
-    expect(engine.respond(query).sources[0]?.id).toBe('liked-0');
+  it('restores the learner and the rated patterns exactly from what the page stores', async () => {
+    const store = new MemoryByteStore();
+    const model = await createChatModel(FILES, store, { simd });
+    const engine = engineOf(model);
+    engine.rate(engine.respond('oak').id, 'up');
+    engine.rate(engine.respond('river', 40).id, 'down');
+    await store.putMany(await modelStateRecords(model));
+
+    const again = await createChatModel(FILES, store, { simd });
+    expect(again.notes.map((n) => `${n.part}:${n.state}`)).toEqual(['learner:restored', 'patterns:restored']);
+    expect(again.inference.learner!.exportState()).toEqual(model.inference.learner!.exportState());
+    const restored = engineOf(again);
+    const { requests: _r, ratings: _g, ...before } = engine.stats();
+    expect(restored.stats()).toMatchObject(before);
+    for (const p of model.inference.talora.patterns()) expect(again.inference.talora.get(p.id)!.metrics).toEqual(p.metrics);
+    // Same adapter, same patterns: the same reply, token for token.
+    expect(restored.respond('bread').text).toBe(engine.respond('bread').text);
   });
 
-  it('thumbs-down lowers the rated style against the others, thumbs-up raises it', async () => {
-    const { engine } = await freshApp();
-    const query = TOPIC_QUERIES[1]!.query;
-    let previous = engine.respond(query);
-    const chosen = previous.probabilities.indexOf(Math.max(...previous.probabilities));
-    const margins = [margin(previous.probabilities, chosen)];
-    for (const verdict of ['down', 'down', 'up'] as const) {
-      engine.rate(previous.id, verdict);
-      previous = engine.respond(query);
-      margins.push(margin(previous.probabilities, chosen));
-    }
-    expect(margins[1]!).toBeLessThan(margins[0]!);
-    expect(margins[2]!).toBeLessThan(margins[1]! - 0.5); // a step of USER_LEARNING_RATE moves it visibly
-    expect(margins[3]!).toBeGreaterThan(margins[2]! + 0.5);
-    expect(USER_LEARNING_RATE).toBeGreaterThan(0);
-    expect(engine.stats()).toMatchObject({ samplesSeen: 3 });
-    expect(engine.stats().avgQuality).toBeCloseTo(1 / 3, 12);
-    expect(engine.log.ratings.map((r) => r.quality)).toEqual([0, 0, 1]);
-    expect(engine.log.ratings.at(-1)?.avgQuality).toBeCloseTo(1 / 3, 12);
+  it('starts afresh, saying why, when the stored state is damaged or was learnt on other files', async () => {
+    const store = new MemoryByteStore();
+    const model = await createChatModel(FILES, store, { simd });
+    const engine = engineOf(model);
+    engine.rate(engine.respond('oak').id, 'up');
+    const records = new Map(await modelStateRecords(model));
+
+    const learnerFile = decodeLearnerFile(records.get(STATE_RECORDS.learner)!);
+    const patternFile = decodePatternFile(records.get(STATE_RECORDS.patterns)!);
+    await store.putMany([
+      [STATE_RECORDS.learner, encodeLearnerFile({ ...learnerFile, modelCrc: learnerFile.modelCrc ^ 1 })],
+      [STATE_RECORDS.patterns, encodePatternFile({ ...patternFile, shippedCrc: patternFile.shippedCrc ^ 1 })],
+    ]);
+    const other = await createChatModel(FILES, store, { simd });
+    const notes = Object.fromEntries(other.notes.map((n) => [n.part, n]));
+    expect(notes['learner']).toMatchObject({ state: 'discarded' });
+    expect(notes['learner']!.detail).toMatch(/^learnt on another model file \(CRC [0-9a-f]{8}; this page ships [0-9a-f]{8}\)$/);
+    expect(notes['patterns']).toMatchObject({ state: 'discarded' });
+    expect(notes['patterns']!.detail).toMatch(/^saved from other shipped files/);
+    expect(other.inference.learner!.stats().samplesSeen).toBe(0);
+
+    const damaged = records.get(STATE_RECORDS.learner)!.slice();
+    damaged[100] = damaged[100]! ^ 0xff;
+    await store.putMany([
+      [STATE_RECORDS.learner, damaged],
+      [STATE_RECORDS.patterns, records.get(STATE_RECORDS.patterns)!.subarray(0, 50)],
+    ]);
+    const fresh = await createChatModel(FILES, store, { simd });
+    expect(fresh.notes.map((n) => `${n.part}:${n.state}:${n.detail.split(':')[0]}`)).toEqual(['learner:discarded:CORRUPT_DATA', 'patterns:discarded:CORRUPT_DATA']);
+    const shipped = await createChatModel(FILES, new MemoryByteStore(), { simd });
+    expect(crcOf(fresh.inference.learner!.lora.a)).toBe(crcOf(shipped.inference.learner!.lora.a));
+    expect(fresh.inference.talora.size).toBe(shipped.inference.talora.size);
   });
 
-  it('rejects bad queries and ratings with codes, changing nothing', async () => {
-    const { engine } = await freshApp();
-    await expectCode(() => engine.respond('   '), 'INVALID_ARGUMENT');
-    await expectCode(() => engine.respond('x'.repeat(2001)), 'OUT_OF_RANGE');
-    const response = engine.respond('pasta for dinner');
-    await expectCode(() => engine.rate(response.id, 'sideways' as 'up'), 'INVALID_ARGUMENT');
-    expect(engine.canRate(response.id)).toBe(true);
-    engine.rate(response.id, 'down');
-    expect(engine.canRate(response.id)).toBe(false);
-    await expectCode(() => engine.rate(response.id, 'down'), 'NOT_FOUND');
-    await expectCode(() => engine.rate(999, 'up'), 'NOT_FOUND');
-    expect(engine.stats().samplesSeen).toBe(1);
+  it('re-scores the history: one row per past prompt (its embedding) through the personal adapter', async () => {
+    const model = await createChatModel(FILES, new MemoryByteStore(), { simd });
+    const engine = engineOf(model);
+    expect(engine.historyBatch().rows).toBe(0);
+    engine.rate(engine.respond('dog').id, 'up');
+    engine.respond('the quick brown fox jumps over');
+    const batch = engine.historyBatch();
+    expect(batch.rows).toBe(2);
+    expect(batch.adapters).toEqual([model.inference.learner!.lora]);
+    expect(Array.from(batch.adapterIndex)).toEqual([0, 0]);
+    const { dim } = model.inference.model.config;
+    expect(batch.hidden).toHaveLength(2 * dim);
+    expect(batch.hidden.subarray(dim, 2 * dim)).toEqual(model.inference.model.embedQuery('the quick brown fox jumps over '));
+    // The model's micro-tier SimdOps (simd-tfjs on tfjs-wasm here) against the WebAssembly SIMD backend.
+    const check = rescoreHistory(model.inference.model.simd, simd, batch.adapters, batch.adapterIndex, batch.hidden, batch.rows);
+    expect(check.agrees).toBe(true);
   });
 
-  it('refuses a user adapter or MicroLoRA of another size', async () => {
-    const micro = createMicroLora({ index: 'exact', boundaries: [0, 1], dimension: 64, hiddenSize: 64 });
-    await expectCode(() => new ChatEngine({ micro, adapter: createUserAdapter(), log: emptySessionLog() }), 'DIMENSION_MISMATCH');
-    const uneven = createMicroLora({ index: 'exact', boundaries: [0, 1], dimension: 64, hiddenSize: 768 });
-    await expectCode(() => new ChatEngine({ micro: uneven, adapter: createUserAdapter(), log: emptySessionLog() }), 'DIMENSION_MISMATCH');
-  });
-});
-
-describe('restoreApp / saveUserState / UmbrellaSaver', () => {
-  it('restores adapter, ratings, transcript and patterns exactly', async () => {
-    const { engine, storage, bytes } = await freshApp();
-    const ratings: ['up' | 'down', string][] = [['up', TOPIC_QUERIES[0]!.query], ['down', TOPIC_QUERIES[1]!.query], ['up', TOPIC_QUERIES[3]!.query]];
-    for (const [verdict, query] of ratings) engine.rate(engine.respond(query).id, verdict);
-    saveUserState(storage, engine);
-    const saver = new UmbrellaSaver(engine.micro, bytes, UMBRELLA_RECORD.key);
-    await saver.save();
-    expect(saver.current).toMatchObject({ busy: false, saved: 1 });
-    expect(saver.current.error).toBeUndefined();
-
-    const again = await restoreApp({ storage, bytes });
-    expect(again.freshPatterns).toBe(false);
-    expect(again.notes.map((n) => `${n.part}:${n.state}`)).toEqual(['adapter:restored', 'session:restored', 'patterns:restored']);
-    const before = engine.stats();
-    const after = again.engine.stats();
-    for (const key of ['samplesSeen', 'avgQuality', 'weightsCrc', 'patterns', 'indexSize', 'rank'] as const) expect(after[key]).toBe(before[key]);
-    expect(after.patterns).toBe(SEED_PATTERN_COUNT + 2);
-    expect(again.engine.log).toEqual(engine.log);
-    const probe = 'quick dinner idea with pasta';
-    const a = engine.respond(probe);
-    const b = again.engine.respond(probe);
-    expect(b.style.id).toBe(a.style.id);
-    b.probabilities.forEach((p, i) => expect(p).toBeCloseTo(a.probabilities[i]!, 6));
-  });
-
-  it('discards unreadable stored parts with a reason and starts them afresh', async () => {
-    const { engine, storage, bytes } = await freshApp();
-    engine.rate(engine.respond(TOPIC_QUERIES[0]!.query).id, 'up');
-    saveUserState(storage, engine);
-    await new UmbrellaSaver(engine.micro, bytes, UMBRELLA_RECORD.key).save();
-    storage.setItem(STORAGE_KEYS.adapter, '{"not":"an adapter"');
-    storage.setItem(STORAGE_KEYS.session, JSON.stringify({ format: 'microlora-app-session', version: 99, ratings: [], transcript: [] }));
-    const stored = bytes.records.get(UMBRELLA_RECORD.key)!;
-    stored[Math.floor(stored.length / 2)]! ^= 0xff;
-
-    const app = await restoreApp({ storage, bytes });
-    const byPart = Object.fromEntries(app.notes.map((n) => [n.part, n]));
-    expect(byPart['adapter']).toMatchObject({ state: 'discarded' });
-    expect(byPart['adapter']!.detail).toMatch(/^CORRUPT_DATA/);
-    expect(byPart['session']).toMatchObject({ state: 'discarded' });
-    expect(byPart['session']!.detail).toMatch(/^UNSUPPORTED_VERSION/);
-    expect(byPart['patterns']).toMatchObject({ state: 'discarded' });
-    expect(byPart['patterns']!.detail).toMatch(/^CORRUPT_DATA/);
-    expect(app.freshPatterns).toBe(true);
-    expect(app.engine.stats()).toMatchObject({ samplesSeen: 0, patterns: SEED_PATTERN_COUNT });
-    expect(app.engine.log.ratings).toEqual([]);
-  });
-
-  it('saves one file at a time and never leaves an older one last', async () => {
-    const { engine, bytes } = await freshApp();
-    const saver = new UmbrellaSaver(engine.micro, bytes, UMBRELLA_RECORD.key);
-    const first = saver.save();
-    expect(saver.save()).toBe(first); // not started yet: calls share it
-    await Promise.resolve(); // now it has started
-    engine.rate(engine.respond(TOPIC_QUERIES[0]!.query).id, 'up'); // one more pattern while the first save runs
-    const second = saver.save();
-    const third = saver.save(); // shares the queued second save
-    expect(second).not.toBe(first);
-    expect(third).toBe(second);
-    await Promise.all([first, second, third]);
-    expect(bytes.puts).toBe(2);
-    const restored = await loadMicroLora(bytes.records.get(UMBRELLA_RECORD.key)!, { composer: APP_COMPOSER });
-    expect(restored.stats().patterns).toBe(SEED_PATTERN_COUNT + 1);
-    expect(saver.current).toMatchObject({ busy: false, saved: 2 });
-  });
-
-  it('reports a failed save in its state and clears it on the next success', async () => {
-    const { engine, bytes } = await freshApp();
-    const states: boolean[] = [];
-    const failing: ByteStore = {
-      get: (key) => bytes.get(key),
-      delete: (key) => bytes.delete(key),
-      put: () => Promise.reject(new Error('quota exceeded')),
-    };
-    const saver = new UmbrellaSaver(engine.micro, failing, UMBRELLA_RECORD.key, (s) => states.push(s.busy));
-    await saver.save();
-    expect(saver.current).toMatchObject({ busy: false, saved: 0, error: 'quota exceeded' });
-    failing.put = (key: string, value: Uint8Array) => bytes.put(key, value);
-    await saver.save();
-    expect(saver.current.error).toBeUndefined();
-    expect(saver.current.saved).toBe(1);
-    expect(states.at(-1)).toBe(false);
+  it('rejects messages it cannot turn into a prompt, and an inference without a learner', async () => {
+    const model = await createChatModel(FILES, new MemoryByteStore(), { simd });
+    const engine = engineOf(model);
+    expect(await codeOf(() => engine.respond('  ?! '))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(() => engine.respond('x'.repeat(MAX_MESSAGE_LENGTH + 1)))).toBe('OUT_OF_RANGE');
+    expect(await codeOf(() => engine.respond('dog', 64))).toBe('OUT_OF_RANGE');
+    expect(engine.log.transcript).toEqual([]);
+    const { inference } = model;
+    const withoutLearner = Object.assign(Object.create(Object.getPrototypeOf(inference) as object) as typeof inference, inference, { learner: undefined });
+    expect(await codeOf(() => new ChatEngine({ inference: withoutLearner, log: emptySessionLog(), tfBackend: 'wasm' }))).toBe('INVALID_ARGUMENT');
   });
 });

@@ -1,5 +1,5 @@
 import type { ByteStore } from '../src/idb-bytes.js';
-import type { KeyValueStorage } from '../src/app-state.js';
+import type { KeyValueStorage } from '../src/app-storage.js';
 
 /** localStorage stand-in for Node. */
 export class MemoryStorage implements KeyValueStorage {
@@ -25,6 +25,11 @@ export class MemoryByteStore implements ByteStore {
   put(key: string, bytes: Uint8Array): Promise<void> {
     this.puts++;
     this.records.set(key, bytes.slice());
+    return Promise.resolve();
+  }
+  putMany(records: ReadonlyArray<readonly [string, Uint8Array]>): Promise<void> {
+    this.puts++;
+    for (const [key, bytes] of records) this.records.set(key, bytes.slice());
     return Promise.resolve();
   }
   delete(key: string): Promise<void> {

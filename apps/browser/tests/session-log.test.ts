@@ -22,16 +22,16 @@ function codeOf(run: () => unknown): string {
 describe('session log', () => {
   it('round-trips ratings and transcript', () => {
     const log = emptySessionLog();
-    appendRating(log, { at: 5, quality: 1, style: 'concise', avgQuality: 1 });
-    appendRating(log, { at: 6, quality: 0, style: 'formal', avgQuality: 0.5 });
-    appendTranscript(log, { query: 'q "quoted"', style: 'concise', text: 't', rating: null });
+    appendRating(log, { at: 5, quality: 1, prompt: 'dog: ', avgQuality: 1 });
+    appendRating(log, { at: 6, quality: 0, prompt: 'cat: ', avgQuality: 0.5 });
+    appendTranscript(log, { query: 'q "quoted"', prompt: 'q quoted ', text: 't', rating: null });
     expect(decodeSessionLog(encodeSessionLog(log))).toEqual(log);
   });
 
   it('keeps only the newest entries past the caps', () => {
     const log = emptySessionLog();
-    for (let i = 0; i < MAX_RATINGS + 3; i++) appendRating(log, { at: i, quality: 1, style: 's', avgQuality: 1 });
-    for (let i = 0; i < MAX_TRANSCRIPT + 2; i++) appendTranscript(log, { query: `q${i}`, style: 's', text: 't', rating: 'up' });
+    for (let i = 0; i < MAX_RATINGS + 3; i++) appendRating(log, { at: i, quality: 1, prompt: 'p: ', avgQuality: 1 });
+    for (let i = 0; i < MAX_TRANSCRIPT + 2; i++) appendTranscript(log, { query: `q${i}`, prompt: 'p: ', text: 't', rating: 'up' });
     expect(log.ratings).toHaveLength(MAX_RATINGS);
     expect(log.ratings[0]?.at).toBe(3);
     expect(log.transcript).toHaveLength(MAX_TRANSCRIPT);
@@ -44,11 +44,14 @@ describe('session log', () => {
     expect(codeOf(() => decodeSessionLog('{'))).toBe('CORRUPT_DATA');
     expect(codeOf(() => decodeSessionLog('[]'))).toBe('CORRUPT_DATA');
     expect(codeOf(() => decodeSessionLog(variant({ format: 'other' })))).toBe('CORRUPT_DATA');
-    expect(codeOf(() => decodeSessionLog(variant({ version: 2 })))).toBe('UNSUPPORTED_VERSION');
-    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: 1, quality: 0.5, style: 's', avgQuality: 0.5 }] })))).toBe('CORRUPT_DATA');
-    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: 1, quality: 1, style: 's', avgQuality: 1.5 }] })))).toBe('CORRUPT_DATA');
-    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: null, quality: 1, style: 's', avgQuality: 1 }] })))).toBe('CORRUPT_DATA');
-    expect(codeOf(() => decodeSessionLog(variant({ transcript: [{ query: 'q', style: 's', text: 't', rating: 'meh' }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ version: 1 })))).toBe('UNSUPPORTED_VERSION'); // the canned-style log
+    expect(codeOf(() => decodeSessionLog(variant({ version: 3 })))).toBe('UNSUPPORTED_VERSION');
+    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: 1, quality: 0.5, prompt: 'p: ', avgQuality: 0.5 }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: 1, quality: 1, prompt: 'p: ', avgQuality: 1.5 }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: null, quality: 1, prompt: 'p: ', avgQuality: 1 }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ transcript: [{ query: 'q', prompt: 'p: ', text: 't', rating: 'meh' }] })))).toBe('CORRUPT_DATA');
     expect(codeOf(() => decodeSessionLog(variant({ transcript: 'no' })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ ratings: [{ at: 1, quality: 1, style: 'concise', avgQuality: 1 }] })))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => decodeSessionLog(variant({ transcript: [{ query: 'q', style: 's', text: 't', rating: null }] })))).toBe('CORRUPT_DATA');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRng, createJsBackend, loraFromFactors, type SimdOps } from 'microlora';
-import { loadWebglOps, rescoreHistory } from '../src/tfjs-rescore.js';
+import { rescoreHistory } from '../src/tfjs-rescore.js';
 
 const rng = new SeededRng(3);
 const adapter = loraFromFactors({ rank: 2, inFeatures: 8, outFeatures: 8, a: rng.fillNormal(new Float32Array(16)), b: rng.fillNormal(new Float32Array(16)) });
@@ -25,18 +25,5 @@ describe('rescoreHistory', () => {
     const result = rescoreHistory(skewed, js, [adapter], new Int32Array(3), hidden, 3);
     expect(result.agrees).toBe(false);
     expect(result.relativeError).toBeGreaterThan(1e-4);
-  });
-});
-
-describe('loadWebglOps', () => {
-  it('reports webgl unavailable with a reason where there is no WebGL (Node)', async () => {
-    const load = await loadWebglOps(5000);
-    expect(load.ok).toBe(false);
-    if (!load.ok) expect(load.reason.length).toBeGreaterThan(0);
-  });
-
-  it('times out rather than hang', async () => {
-    const load = await loadWebglOps(0, () => new Promise<never>(() => undefined)); // an init that never settles
-    expect(load).toEqual({ ok: false, reason: 'WebGL did not initialise within 0 s' });
   });
 });

@@ -1,22 +1,18 @@
-import { SeededRng, createMicroLora, loadMicroLora, loraFromFactors } from 'microlora';
-import init, { AdaptFeedbackWasm, MicroLoraConfigWasm, MicroLoraWasm } from 'microlora/compat';
-import { createHnswIndex } from '@microlora/vector-index-hnswlib-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-webgl'; // registers "webgl" with tfjs-core
+import { OnlineLearner } from '@microlora/learner';
+import { createInference } from '@microlora/model-tfjs';
+import weightsUrl from '@microlora/model-tfjs/weights/wordnet-dlm.mldm?url';
+import patternsUrl from '@microlora/model-tfjs/weights/wordnet-patterns.mltl?url';
 
-console.log((await init()).backend); // wasm (the embedded WebAssembly SIMD backend; js without SIMD128)
-const rng = new SeededRng(1);
-const pattern = loraFromFactors({ rank: 1, inFeatures: 768, outFeatures: 768, a: rng.fillNormal(new Float32Array(768), 0.036), b: rng.fillNormal(new Float32Array(768), 0.02) });
-const index = await createHnswIndex({ dimension: 768, metric: 'cosine' }); // async, so made before createMicroLora
-const micro = createMicroLora({ index: () => index, boundaries: [0, 1] }); // one bank, searched by hnswlib-wasm
-micro.insertPattern({ id: 'pasta', query: 'pasta recipe with fresh basil', lora: pattern });
-const request = micro.adapterWithSources('easy pasta recipe for dinner', 0);
-const hidden = micro.apply(rng.fillNormal(new Float32Array(768)), request.adapter); // your model's h + ΔW·h
-const user = new MicroLoraWasm(new MicroLoraConfigWasm()); // the user's own adapter: rank 2, 768 → 768
-const feedback = new AdaptFeedbackWasm(1); // quality in [0, 1]
-feedback.gradient = rng.fillNormal(new Float32Array(768), 0.01); // ∂loss/∂output from your model
-console.log(user.adapt(hidden, feedback), micro.feedback(request, { quality: 1 })); // gradient 1
-user.applyUpdates(0.01);
-localStorage.setItem('my-adapter', user.toJson()); // later: MicroLoraWasm.fromJson(json)
-const empty = await createHnswIndex({ dimension: 768, metric: 'cosine' });
-const restored = await loadMicroLora(await micro.save(), { index: () => empty }); // IndexedDB-able bytes
-console.log(request.sources[0]?.id, restored.stats().patterns, MicroLoraWasm.fromJson(localStorage.getItem('my-adapter')!).stats().samplesSeen); // pasta 1 1
+const bytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+const files = { weights: await bytes(weightsUrl), patterns: await bytes(patternsUrl) }; // ~440 KB + ~100 KB
+console.log(await tf.setBackend('webgl'), tf.getBackend()); // true webgl (SwiftShader in headless Chromium)
+const inf = await createInference(files); // the model on the active backend, its patterns, a personal learner
+const reply = inf.generate('dog: ', { maxNewTokens: 32 }); // "lemma: " → the model writes a definition
+console.log(reply.tokensGenerated, reply.text.length, reply.trajectory.steps.length); // 32 32 16
+console.log(inf.feedback(reply, 1).learnerEvents, inf.learner!.deltaNorm() > 0); // 32 true (👍: a policy-gradient step per character)
+const state = inf.learner!.exportState(); // what the page keeps in IndexedDB
+const again = await createInference({ ...files, learner: OnlineLearner.fromState(state, { clipNorm: 1 }) });
+console.log(again.learner!.deltaNorm() === inf.learner!.deltaNorm(), again.generate('dog: ').text === inf.generate('dog: ').text); // true true
 document.body.dataset['ready'] = 'true';

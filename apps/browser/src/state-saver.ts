@@ -1,4 +1,3 @@
-import type { MicroLora } from 'microlora';
 import type { ByteStore } from './idb-bytes.js';
 
 export interface SaveState {
@@ -6,18 +5,21 @@ export interface SaveState {
   busy: boolean;
   /** Completed saves since the page loaded. */
   saved: number;
-  /** Size of the last saved file. */
+  /** Bytes written by the last save. */
   lastBytes: number;
   /** Message of the last failed save, cleared by the next success. */
   error?: string;
 }
 
+/** The records to write, taken when a save starts (so it holds the latest state). */
+export type StateSnapshot = () => Promise<ReadonlyArray<readonly [string, Uint8Array]>>;
+
 /**
- * Writes MicroLora.save() to IndexedDB one save at a time: requests made while a
- * save waits to start share it, so the stored file is never older than the last
- * request and writes never interleave.
+ * Writes snapshots to IndexedDB one save at a time, all records of one snapshot in one
+ * transaction: requests made while a save waits to start share it, so the stored state
+ * is never older than the last request and writes never interleave.
  */
-export class UmbrellaSaver {
+export class StateSaver {
   /** A save not started yet: calls made meanwhile share it. */
   private queued: Promise<void> | undefined;
   private tail: Promise<void> = Promise.resolve();
@@ -25,9 +27,8 @@ export class UmbrellaSaver {
   private state: SaveState = { busy: false, saved: 0, lastBytes: 0 };
 
   constructor(
-    private readonly micro: MicroLora,
+    private readonly snapshot: StateSnapshot,
     private readonly store: ByteStore,
-    private readonly key: string,
     private readonly onChange: (state: SaveState) => void = () => {},
   ) {}
 
@@ -43,10 +44,10 @@ export class UmbrellaSaver {
     const run = this.tail.then(async () => {
       this.queued = undefined;
       try {
-        const bytes = await this.micro.save();
-        await this.store.put(this.key, bytes);
+        const records = await this.snapshot();
+        await this.store.putMany(records);
         const { error: _cleared, ...rest } = this.state;
-        this.state = { ...rest, saved: rest.saved + 1, lastBytes: bytes.length };
+        this.state = { ...rest, saved: rest.saved + 1, lastBytes: records.reduce((n, [, bytes]) => n + bytes.length, 0) };
       } catch (error) {
         this.state = { ...this.state, error: error instanceof Error ? error.message : String(error) };
       } finally {
