@@ -2,12 +2,14 @@
 // Builds weights/wordnet-patterns.mltl: rank-2 domain patterns for the committed model,
 // harvested per domain and timestep bank through the learner's harvest path
 // (harvestDomainPatterns), saved as one TaloraManager. Deterministic for a given model.
-// Usage: node scripts/build-patterns.mjs [--texts 600] [--shards 4] [--epochs 3] [--weights file] [--out dir]
+// Usage: node scripts/build-patterns.mjs [--texts 1200] [--shards 4] [--epochs 3] [--lr 0.2] [--weights file] [--out dir]
+// (defaults: DEFAULT_HARVEST)
 import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_DOMAINS,
+  DEFAULT_HARVEST,
   createPatternManager,
   domainTexts,
   harvestDomainPatterns,
@@ -21,9 +23,10 @@ const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const perDomain = Number(opt('texts', '600'));
-const shards = Number(opt('shards', '4'));
-const epochs = Number(opt('epochs', '3'));
+const perDomain = Number(opt('texts', String(DEFAULT_HARVEST.textsPerDomain)));
+const shards = Number(opt('shards', String(DEFAULT_HARVEST.shards)));
+const epochs = Number(opt('epochs', String(DEFAULT_HARVEST.epochs)));
+const learningRate = Number(opt('lr', String(DEFAULT_HARVEST.learningRate)));
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = opt('out', join(here, '..', 'weights'));
 const weightsPath = opt('weights');
@@ -35,6 +38,7 @@ const { patterns } = await harvestDomainPatterns(model, {
   texts,
   shards,
   epochs,
+  learningRate,
   onProgress: (p) => console.log(`bank ${p.bank} · ${p.domain} · ${p.harvested} harvested · ${(p.elapsedMs / 1000).toFixed(0)} s`),
 });
 const talora = createPatternManager(model.config.dim, patterns);

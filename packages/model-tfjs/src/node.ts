@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { MicroLoraError } from '@microlora/core';
+import type { SimdOps } from '@microlora/simd';
 import { decodeWeights, type ModelWeights } from './weights.js';
 import { DiffusionLM } from './model.js';
 import type { MicroLoraInference } from './inference.js';
@@ -75,7 +76,7 @@ export function loadWordnetEntries(dictDir?: string): GlossEntry[] {
  * The pretrained model on tfjs's wasm backend (loaded and made active; ~17× faster
  * than 'cpu' in Node), its micro tier on @microlora/simd-tfjs's backend.
  */
-export async function loadPretrainedModel(options: { path?: string; tfBackend?: 'wasm' | 'cpu'; simd?: import('@microlora/simd').SimdOps } = {}): Promise<DiffusionLM> {
+export async function loadPretrainedModel(options: { path?: string; tfBackend?: 'wasm' | 'cpu'; simd?: SimdOps } = {}): Promise<DiffusionLM> {
   await useTfBackend(options.tfBackend ?? 'wasm');
   return DiffusionLM.create(loadPretrainedWeights(options.path), options.simd === undefined ? {} : { simd: options.simd });
 }

@@ -2,7 +2,7 @@ import { MicroLoraError } from '@microlora/core';
 import { OnlineLearner, type PatternHarvester } from '@microlora/learner';
 import type { SimdOps } from '@microlora/simd';
 import { TaloraManager, type TaloraManagerOptions } from '@microlora/talora';
-import { DEFAULT_BOUNDARIES, type HarvestedPattern } from './adaptation.js';
+import { DEFAULT_BOUNDARIES, DEFAULT_HARVEST, type HarvestedPattern } from './adaptation.js';
 import { MicroLoraInference, type Trajectory } from './inference.js';
 import { DiffusionLM } from './model.js';
 import { decodeWeights, type ModelWeights } from './weights.js';
@@ -26,12 +26,14 @@ export interface CreateInferenceOptions {
   weights: Uint8Array | ModelWeights;
   /** Saved TaloraManager bytes (the committed patterns), or a manager. Default: an empty manager. */
   patterns?: Uint8Array | TaloraManager;
-  /** TALoRA interpolation: 'discrete' (default), 'linear', 'soft-boundary', or a plugin config. */
+  /** TALoRA interpolation: default { strategy: 'discrete', k: DEFAULT_HARVEST.k }; 'linear', 'soft-boundary', or a plugin config. */
   interpolation?: TaloraManagerOptions['interpolation'];
   /** SimdOps of the micro tier. Default: @microlora/simd-tfjs on the active tfjs backend. */
   simd?: SimdOps;
   /** A personal rank-2 adapter learnt from feedback: true (seeded, default) or your OnlineLearner; false for none. */
   learner?: boolean | OnlineLearner;
+  /** Learning rate of the personal learner per feedback (MicroLoraInference's learningRate). Default 0.05. */
+  learningRate?: number;
   harvester?: PatternHarvester;
   onTrajectory?: (trajectory: Trajectory) => void;
 }
@@ -45,7 +47,7 @@ export async function createInference(options: CreateInferenceOptions): Promise<
   if (typeof options !== 'object' || options === null) throw new MicroLoraError('INVALID_ARGUMENT', 'options must be { weights, patterns?, … }');
   const weights = options.weights instanceof Uint8Array ? decodeWeights(options.weights) : options.weights;
   const model = await DiffusionLM.create(weights, options.simd === undefined ? {} : { simd: options.simd });
-  const interpolation = options.interpolation ?? 'discrete';
+  const interpolation = options.interpolation ?? { strategy: 'discrete', k: DEFAULT_HARVEST.k };
   let talora: TaloraManager;
   if (options.patterns instanceof TaloraManager) talora = options.patterns;
   else if (options.patterns instanceof Uint8Array) talora = await TaloraManager.load(options.patterns, { interpolation });
@@ -61,6 +63,7 @@ export async function createInference(options: CreateInferenceOptions): Promise<
     model,
     talora,
     ...(learner ? { learner } : {}),
+    ...(options.learningRate === undefined ? {} : { learningRate: options.learningRate }),
     ...(options.harvester ? { harvester: options.harvester } : {}),
     ...(options.onTrajectory ? { onTrajectory: options.onTrajectory } : {}),
   });
