@@ -3,6 +3,7 @@ import { SeededRng, type LoraWeights } from '@microlora/core';
 import {
   DEFAULT_BOUNDARIES,
   DEFAULT_DOMAINS,
+  DEFAULT_HARVEST,
   MASK,
   MicroLoraInference,
   adaptedAccuracy,
@@ -22,17 +23,21 @@ import { quantile } from '../harness.js';
 import type { BenchSuite, BenchTable } from '../harness.js';
 
 /** Texts per domain the committed patterns were harvested from (scripts/build-patterns.mjs defaults). */
-const PATTERN_TEXTS = 600;
+const PATTERN_TEXTS = DEFAULT_HARVEST.textsPerDomain;
 const VARIANTS = ['base', 'oracle', 'discrete', 'linear', 'soft-boundary', 'random'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface Tally {
   right: number;
   masked: number;
+  /** Σ cross-entropy (nats) over the masked characters. */
+  loss: number;
 }
 
 const pct = (t: Tally): string => ((100 * t.right) / t.masked).toFixed(2);
 const rate = (t: Tally): number => t.right / t.masked;
+const meanLoss = (t: Tally): number => t.loss / t.masked;
+const zero = (): Tally => ({ right: 0, masked: 0, loss: 0 });
 
 /** The committed TRAINING.json next to the weights (what scripts/train.mjs measured). */
 function trainingReport(): Record<string, unknown> | undefined {
@@ -50,7 +55,7 @@ function trainOracles(model: DiffusionLM, texts: Record<string, string[]>, log: 
     const range = [DEFAULT_BOUNDARIES[b] as number, DEFAULT_BOUNDARIES[b + 1] as number] as const;
     for (const d of DEFAULT_DOMAINS) {
       const samples = sampleDomain(model, texts[d] as string[], range, { seed: 1000 + b });
-      (oracles[d] ??= [])[b] = trainDomainAdapter(model, samples, { epochs: 3, learningRate: 0.5, rank: 2, seed: 1 });
+      (oracles[d] ??= [])[b] = trainDomainAdapter(model, samples, { epochs: DEFAULT_HARVEST.epochs, learningRate: DEFAULT_HARVEST.learningRate, rank: DEFAULT_HARVEST.rank, seed: 1 });
     }
     log(`oracles of bank ${b} trained`);
   }
@@ -58,13 +63,14 @@ function trainOracles(model: DiffusionLM, texts: Record<string, string[]>, log: 
 }
 
 function adaptationTable(model: DiffusionLM, talora: TaloraManager, oracles: Record<string, LoraWeights[]>, evalTexts: Record<string, string[]>): { table: BenchTable; data: Record<string, unknown> } {
+  const evalCount = Math.max(...Object.values(evalTexts).map((t) => t.length));
   const all = talora.patterns().map((p) => p.lora);
-  const totals = Object.fromEntries(VARIANTS.map((v) => [v, { right: 0, masked: 0 }])) as Record<Variant, Tally>;
+  const totals = Object.fromEntries(VARIANTS.map((v) => [v, zero()])) as Record<Variant, Tally>;
   const rows: (string | number)[][] = [];
   const perDomain: Record<string, Record<string, number>> = {};
   const hit = { discrete: 0, linear: 0, 'soft-boundary': 0, requests: 0 };
   for (const d of DEFAULT_DOMAINS) {
-    const tally = Object.fromEntries(VARIANTS.map((v) => [v, { right: 0, masked: 0 }])) as Record<Variant, Tally>;
+    const tally = Object.fromEntries(VARIANTS.map((v) => [v, zero()])) as Record<Variant, Tally>;
     for (let b = 0; b + 1 < DEFAULT_BOUNDARIES.length; b++) {
       const s: DomainSamples = sampleDomain(model, evalTexts[d] as string[], [DEFAULT_BOUNDARIES[b] as number, DEFAULT_BOUNDARIES[b + 1] as number], { seed: 9000 + b });
       const n = s.tokens.length;
@@ -72,11 +78,12 @@ function adaptationTable(model: DiffusionLM, talora: TaloraManager, oracles: Rec
         const r = adaptedAccuracy(model, s, adapters);
         tally[v].right += r.accuracy * r.masked;
         tally[v].masked += r.masked;
+        tally[v].loss += r.loss * r.masked;
       };
       add('base', new Array(n).fill(null));
       add('oracle', new Array(n).fill((oracles[d] as LoraWeights[])[b]));
       for (const strategy of ['discrete', 'linear', 'soft-boundary'] as const) {
-        talora.setInterpolation(strategy);
+        talora.setInterpolation({ strategy, k: DEFAULT_HARVEST.k });
         add(
           strategy,
           s.embeddings.map((e, i) => {
@@ -96,34 +103,48 @@ function adaptationTable(model: DiffusionLM, talora: TaloraManager, oracles: Rec
     for (const v of VARIANTS) {
       totals[v].right += tally[v].right;
       totals[v].masked += tally[v].masked;
+      totals[v].loss += tally[v].loss;
     }
   }
   const gain = rate(totals.oracle) - rate(totals.base);
   const recovery = (v: Variant) => (rate(totals[v]) - rate(totals.base)) / gain;
   rows.push(['all', ...VARIANTS.map((v) => pct(totals[v])), ...(['discrete', 'linear', 'soft-boundary'] as const).map((v) => `${(100 * recovery(v)).toFixed(0)} %`)]);
+  const lossGain = meanLoss(totals.base) - meanLoss(totals.oracle);
+  const lossRecovery = (v: Variant) => (meanLoss(totals.base) - meanLoss(totals[v])) / lossGain;
+  rows.push([
+    'all: cross-entropy (nats)',
+    ...VARIANTS.map((v) => meanLoss(totals[v]).toFixed(4)),
+    ...(['discrete', 'linear', 'soft-boundary'] as const).map((v) => `${(100 * lossRecovery(v)).toFixed(0)} %`),
+  ]);
   const domainShare = (v: 'discrete' | 'linear' | 'soft-boundary') => hit[v] / hit.requests;
   return {
     table: {
       title: 'Adaptation on held-out glosses: masked-character accuracy (%)',
       description:
         'Rank-2 MicroLoRAs of the head layer. oracle = the domain\'s own adapter for the timestep bank; discrete / linear / soft-boundary = ' +
-        'TALoRA retrieval (k per strategy) over the committed harvested patterns by the model\'s embedding of the noisy input, composed exactly; ' +
+        `TALoRA retrieval (k = ${DEFAULT_HARVEST.k} per searched bank) over the committed harvested patterns by the model's embedding of the noisy input, composed exactly; ` +
         'random = a random stored pattern. Same masks for every column; t drawn uniformly in each of the three banks. Goal: retrieved ≥ 70 % of the oracle\'s gain.',
       columns: ['domain', ...VARIANTS, 'recovered (discrete)', 'recovered (linear)', 'recovered (soft-boundary)'],
       rows,
       notes: [
-        `Held-out glosses per domain × 3 banks; ${totals.base.masked} masked characters in all. Patterns: ${talora.size} (harvested, ${PATTERN_TEXTS} training glosses per domain).`,
+        `Up to ${evalCount} held-out glosses per domain (all a domain has if fewer) × 3 banks; ${totals.base.masked} masked characters in all. Patterns: ${talora.size} (harvested, ${PATTERN_TEXTS} training glosses per domain).`,
         `Share of the composite's weight from the query's own domain: discrete ${(100 * domainShare('discrete')).toFixed(0)} %, linear ${(100 * domainShare('linear')).toFixed(0)} %, soft-boundary ${(100 * domainShare('soft-boundary')).toFixed(0)} % (chance ${(100 / DEFAULT_DOMAINS.length).toFixed(0)} %).`,
-        `Random pattern: ${(100 * recovery('random')).toFixed(0)} % of the oracle's gain.`,
+        `Random pattern: ${(100 * recovery('random')).toFixed(0)} % of the oracle's accuracy gain, ${(100 * lossRecovery('random')).toFixed(0)} % of its cross-entropy gain (it hurts).`,
+        'recovered = (variant − base) / (oracle − base), from accuracy in the domain rows and "all", from cross-entropy in the last row.',
       ],
     },
-    data: { perDomain, all: Object.fromEntries(VARIANTS.map((v) => [v, rate(totals[v])])), recovery: { discrete: recovery('discrete'), linear: recovery('linear'), softBoundary: recovery('soft-boundary'), random: recovery('random') }, domainShare: { discrete: domainShare('discrete'), linear: domainShare('linear'), softBoundary: domainShare('soft-boundary') } },
+    data: {
+      perDomain,
+      all: Object.fromEntries(VARIANTS.map((v) => [v, rate(totals[v])])),
+      crossEntropy: Object.fromEntries(VARIANTS.map((v) => [v, meanLoss(totals[v])])),
+      recovery: { discrete: recovery('discrete'), linear: recovery('linear'), softBoundary: recovery('soft-boundary'), random: recovery('random') },
+      lossRecovery: { discrete: lossRecovery('discrete'), linear: lossRecovery('linear'), softBoundary: lossRecovery('soft-boundary'), random: lossRecovery('random') }, domainShare: { discrete: domainShare('discrete'), linear: domainShare('linear'), softBoundary: domainShare('soft-boundary') } },
   };
 }
 
 /** Generation latency with and without TALoRA / DGR, and DGR's effect on infilling held-out glosses. */
 function generationTables(model: DiffusionLM, talora: TaloraManager, evalTexts: string[], full: boolean): { tables: BenchTable[]; data: Record<string, unknown> } {
-  talora.setInterpolation('discrete');
+  talora.setInterpolation({ strategy: 'discrete', k: DEFAULT_HARVEST.k });
   const inf = new MicroLoraInference({ model, talora });
   const prompts = evalTexts.map((t) => t.slice(0, t.indexOf(': ') + 2)).filter((p) => p.length > 2 && p.length <= 24);
   const configs: Array<[string, GenerationConfig]> = [
@@ -164,7 +185,7 @@ function generationTables(model: DiffusionLM, talora: TaloraManager, evalTexts: 
   // Infilling: mask 60 % of each held-out gloss, denoise in 8 steps; accuracy of the filled characters.
   const rng = new SeededRng(31);
   const seqLen = model.config.seqLen;
-  const infill: Record<string, Tally> = { base: { right: 0, masked: 0 }, talora: { right: 0, masked: 0 }, dgr: { right: 0, masked: 0 } };
+  const infill: Record<string, Tally> = { base: zero(), talora: zero(), dgr: zero() };
   const mask = new Float32Array(seqLen);
   for (const text of evalTexts.slice(0, full ? 300 : 90)) {
     const clean = model.tokenize(text);
@@ -211,7 +232,7 @@ export const modelSuite: BenchSuite = {
   quick: true,
   async run(ctx) {
     const model = await loadPretrainedModel();
-    const talora = await TaloraManager.load(readPretrainedPatterns(), { interpolation: 'discrete' });
+    const talora = await TaloraManager.load(readPretrainedPatterns(), { interpolation: { strategy: 'discrete', k: DEFAULT_HARVEST.k } });
     const { train, heldOut } = splitEntries(loadWordnetEntries());
     const texts = domainTexts(train, DEFAULT_DOMAINS, PATTERN_TEXTS, 5);
     const perDomainEval = ctx.full ? 400 : 60;
