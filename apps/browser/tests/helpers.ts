@@ -1,3 +1,4 @@
+import { isMicroLoraError } from '@microlora/core';
 import type { ByteStore } from '../src/idb-bytes.js';
 import type { KeyValueStorage } from '../src/app-storage.js';
 
@@ -36,4 +37,14 @@ export class MemoryByteStore implements ByteStore {
     this.records.delete(key);
     return Promise.resolve();
   }
+}
+
+/** The MicroLoraError code `run` throws ('nothing thrown' if none, the message of another error). */
+export function codeOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return isMicroLoraError(error) ? error.code : String(error);
+  }
+  return 'nothing thrown';
 }

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRng, isMicroLoraError } from '@microlora/core';
+import { SeededRng } from '@microlora/core';
 import { OnlineLearner } from '@microlora/learner';
 import { createJsBackend } from '@microlora/simd';
 import { LEARNER_FILE, decodeLearnerFile, encodeLearnerFile } from '../src/learner-file.js';
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return isMicroLoraError(error) ? error.code : String(error);
-  }
-  return 'nothing thrown';
-}
+import { codeOf } from './helpers.js';
 
 /** A learner that has taken policy-gradient steps, has a step still queued and exploration records. */
 function trainedLearner(): OnlineLearner {

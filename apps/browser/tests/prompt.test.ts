@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRng, isMicroLoraError } from '@microlora/core';
 import { ALPHABET, DEFAULT_MODEL_CONFIG } from '@microlora/model-tfjs';
 import { MAX_PROMPT_CHARS, MIN_REPLY_CHARS, MODEL_ALPHABET, MODEL_SEQ_LEN, buildPrompt, normalizeMessage } from '../src/prompt.js';
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return isMicroLoraError(error) ? error.code : String(error);
-  }
-  return 'nothing thrown';
-}
+import { codeOf } from './helpers.js';
 
 describe('the prompt limits', () => {
   it('are the model’s: its alphabet and its 64-character context', () => {

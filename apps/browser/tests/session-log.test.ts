@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isMicroLoraError } from 'microlora';
 import {
   MAX_RATINGS,
   MAX_TRANSCRIPT,
@@ -9,15 +8,7 @@ import {
   emptySessionLog,
   encodeSessionLog,
 } from '../src/session-log.js';
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return isMicroLoraError(error) ? error.code : String(error);
-  }
-  return 'nothing thrown';
-}
+import { codeOf } from './helpers.js';
 
 describe('session log', () => {
   it('round-trips ratings and transcript', () => {

@@ -5,21 +5,15 @@ import type { TextGenerator } from '../src/generation/text-generator.js';
 import { createService, type MicroLoraService, type ServiceOptions } from '../src/service/create-service.js';
 import { PatternStore } from '../src/store/pattern-store.js';
 import { SMALL, removeTempDirs, tempDir } from './helpers.js';
+import type { GenerationSummary } from '../src/generation/generation-request.js';
 
 interface Answer {
   status: number;
   body: { error?: { code: string; message: string; details?: Record<string, unknown> } } & Record<string, unknown>;
 }
 
-interface Generated {
+interface Generated extends GenerationSummary {
   id: string;
-  text: string;
-  fullText: string;
-  latencyMs: number;
-  tokensGenerated: number;
-  dgrRetrievals: number;
-  sources: string[];
-  steps: { t: number; entropy: number; dgr: boolean; sources: string[] }[];
 }
 
 interface GenerationStats {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isMicroLoraError } from '@microlora/core';
 import { ALPHABET, MASK, PAD, UNK, VOCAB_SIZE, decodeWeights, detokenize, encodeWeights, initWeights, parameterCount, tokenize, weightShapes } from '@microlora/model-tfjs';
-import { TINY, randomWeights } from './helpers.js';
+import { TINY, randomWeights, errorCode } from './helpers.js';
 
 describe('character vocabulary', () => {
   it('round-trips text in the alphabet, lower-cases, marks unknowns, pads and cuts', () => {
@@ -50,14 +49,7 @@ describe('model weights file', () => {
 
   it('rejects damaged files with CORRUPT_DATA and foreign versions with UNSUPPORTED_VERSION', () => {
     const bytes = encodeWeights(randomWeights(TINY, 4));
-    const code = (b: Uint8Array) => {
-      try {
-        decodeWeights(b);
-      } catch (e) {
-        return isMicroLoraError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
+    const code = (b: Uint8Array) => errorCode(() => decodeWeights(b));
     for (const at of [10, 100, bytes.length - 20, bytes.length - 1]) {
       const bad = bytes.slice();
       bad[at]! ^= 0x40;

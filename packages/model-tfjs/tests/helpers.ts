@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { SeededRng, createLora, loraFromFactors, type LoraWeights } from '@microlora/core';
+import { SeededRng, createLora, isMicroLoraError, loraFromFactors, type LoraWeights } from '@microlora/core';
 import { createJsBackend } from '@microlora/simd';
 import { DiffusionLM, initWeights, VOCAB_SIZE, type ModelConfig, type ModelWeights } from '@microlora/model-tfjs';
 
@@ -41,4 +41,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
   return m;
+}
+
+/** The MicroLoraError code `run` throws ('no error' if none, the text of another error). */
+export function errorCode(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    return isMicroLoraError(e) ? e.code : String(e);
+  }
+  return 'no error';
 }

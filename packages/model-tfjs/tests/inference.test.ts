@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isMicroLoraError } from '@microlora/core';
 import { OnlineLearner } from '@microlora/learner';
 import { MicroLoraInference, createPatternManager, type DiffusionLM, type GenerationResult } from '@microlora/model-tfjs';
 import { loadPretrainedModel, readPretrainedPatterns } from '@microlora/model-tfjs/node';
 import { TaloraManager } from '@microlora/talora';
+import { errorCode } from './helpers.js';
 
 /** Mean log-probability of the generated characters under the model's head plus the learner's adapter. */
 function meanLogProb(model: DiffusionLM, learner: OnlineLearner, result: GenerationResult): number {
@@ -24,6 +24,7 @@ function meanLogProb(model: DiffusionLM, learner: OnlineLearner, result: Generat
   }
   return sum / result.trajectory.filled.length;
 }
+
 
 describe('MicroLoraInference on the committed model and patterns', () => {
   let model: DiffusionLM;
@@ -91,14 +92,7 @@ describe('MicroLoraInference on the committed model and patterns', () => {
 
   it('rejects bad queries and configs with typed errors', async () => {
     const inf = await inference();
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return isMicroLoraError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
+    const code = errorCode;
     expect(code(() => inf.generate(''))).toBe('INVALID_ARGUMENT');
     expect(code(() => inf.generate('x'.repeat(64)))).toBe('LIMIT_EXCEEDED');
     expect(code(() => inf.generate('dog: ', { steps: 0 }))).toBe('OUT_OF_RANGE');

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRng, isMicroLoraError, materializeDelta, type LoraWeights } from '@microlora/core';
+import { SeededRng, materializeDelta, type LoraWeights } from '@microlora/core';
 import { createJsBackend } from '@microlora/simd';
 import { LoraDense } from '@microlora/model-tfjs';
-import { maxAbsDiff, randomAdapter, useCpu } from './helpers.js';
+import { maxAbsDiff, randomAdapter, useCpu, errorCode } from './helpers.js';
 
 const IN = 5;
 const OUT = 5;
@@ -70,14 +70,7 @@ describe('LoraDense: W′ = W_base + ΔW_qlora + ΔW_base_lora + α·ΔW_micro',
 
   it('rejects wrong shapes and non-finite α', () => {
     const layer = new LoraDense('shape', w, b, IN, OUT);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return isMicroLoraError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
+    const code = errorCode;
     expect(code(() => layer.setTiers({ qlora: randomAdapter(IN + 1, 2, 1) }))).toBe('DIMENSION_MISMATCH');
     expect(code(() => new LoraDense('bad', w.subarray(1), b, IN, OUT))).toBe('DIMENSION_MISMATCH');
     const y = new Float32Array(OUT);

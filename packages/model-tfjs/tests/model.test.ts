@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isMicroLoraError, materializeDelta, type LoraWeights } from '@microlora/core';
+import { materializeDelta, type LoraWeights } from '@microlora/core';
 import { MASK, PAD, timeFeaturesInto, timeFeatureCount, type DiffusionLM, type ModelConfig, type ModelWeights } from '@microlora/model-tfjs';
-import { TINY, maxAbsDiff, randomAdapter, randomWeights, tinyModel } from './helpers.js';
+import { TINY, maxAbsDiff, randomAdapter, randomWeights, tinyModel, errorCode } from './helpers.js';
 
 /** The whole forward in float64 plain JS, straight from the definitions. */
 function naiveLogits(config: ModelConfig, w: ModelWeights, tokens: Int32Array, t: number, micro: LoraWeights | null, alpha: number): Float64Array {
@@ -103,14 +103,7 @@ describe('DiffusionLM forward', () => {
   });
 
   it('rejects bad tokens, lengths, timesteps and adapter shapes with typed errors', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return isMicroLoraError(e) ? e.code : 'not a MicroLoraError';
-      }
-      return 'no error';
-    };
+    const code = errorCode;
     expect(code(() => model.forwardWithLora(new Int32Array(3), 0.5))).toBe('DIMENSION_MISMATCH');
     expect(code(() => model.forwardWithLora(Int32Array.from([1, 2, 999, 0, 0, 0, 0, 0]), 0.5))).toBe('OUT_OF_RANGE');
     expect(code(() => model.forwardWithLora(TOKENS, 1.5))).toBe('OUT_OF_RANGE');
