@@ -30,7 +30,7 @@ export interface GenerationConfig {
   /** 0 = greedy (default). */
   temperature?: number;
   seed?: number;
-  /** false: no TALoRA adapter (the base model). Default true. */
+  /** false: the base model — no TALoRA adapter, no personal adapter, no DGR. Default true. */
   adapt?: boolean;
   dgr?: DgrConfig;
 }
@@ -215,7 +215,7 @@ export class MicroLoraInference {
     assertFiniteNumber('dgr.weight', dgrWeight, 0, 1);
     const rng = new SeededRng(config.seed ?? 1);
     const emb = embedding ?? this.embed(query);
-    const personal = this.learner?.lora;
+    const personal = adapt ? this.learner?.lora : undefined;
 
     let tokens: Int32Array = Int32Array.from(start);
     const masked0 = tokens.reduce((n, id) => n + (id === MASK ? 1 : 0), 0);

@@ -73,11 +73,16 @@ describe('MicroLoraInference on the committed model and patterns', () => {
       const learner = new OnlineLearner({ rank: 2, inFeatures: 96, outFeatures: 96, seed: 3 });
       const inf = new MicroLoraInference({ model, talora: createPatternManager(96), learner, learningRate: 0.05 });
       const result = inf.generate('pine: ', { maxNewTokens: 24, steps: 6 });
+      const baseBefore = inf.generate('pine: ', { maxNewTokens: 24, steps: 6, adapt: false });
       const before = meanLogProb(model, learner, result);
       const fb = inf.feedback(result, quality);
       expect(fb.learnerEvents).toBe(24);
       const after = meanLogProb(model, learner, result);
       expect(Math.sign(after - before)).toBe(direction);
+      // adapt: false is the base model: the personal adapter does not reach it.
+      for (let i = 0; i < 3; i++) inf.feedback(result, quality);
+      const baseAfter = inf.generate('pine: ', { maxNewTokens: 24, steps: 6, adapt: false });
+      expect(baseAfter.trajectory.filled.map((f) => [...f.probs])).toEqual(baseBefore.trajectory.filled.map((f) => [...f.probs]));
     }
   });
 
