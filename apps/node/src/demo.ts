@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The quick-start demo. Part 1: one rank-2 768×768 adapter, quantised to int8, applied to a
 // hidden state. Part 2: the request path through createMicroLora (store, retrieve, compose, apply).
+// Part 3: a real (small) diffusion language model adapted per request, and learning from ratings.
 import { SeededRng, createLora, loraFromFactors, loraParamCount } from '@microlora/core';
 import { byteSize, compress, decompress, relativeFrobeniusError } from '@microlora/quantization';
 import { getBackend } from '@microlora/simd';
@@ -48,3 +49,20 @@ speed       ${nsPerApply.toFixed(0)} ns per apply (mean of ${iterations}; see \`
 console.log('\n── Part 2: per-request adaptation with createMicroLora ──');
 const summary = await runDemo((line) => console.log(line));
 if (!summary.roundTripIdentical) process.exitCode = 1;
+
+console.log('\n── Part 3: a diffusion language model adapted per request (@microlora/model-tfjs) ──');
+const { loadPretrainedInference } = await import('@microlora/model-tfjs/node');
+const inference = await loadPretrainedInference();
+console.log(`committed char model (trained on WordNet glosses) + ${inference.talora.size} harvested rank-2 patterns in ${inference.talora.bankCount} TALoRA banks`);
+const domainsOf = (ids: readonly string[]) => [...new Set(ids.map((id) => id.replace(/^b\d\//, '').replace(/:\d+$/, '')))].join(', ');
+for (const query of ['oak: ', 'salmon: ', 'sprint: ']) {
+  const base = inference.generate(query, { adapt: false });
+  const adapted = inference.generate(query);
+  const used = adapted.trajectory.steps.flatMap((s) => s.sources);
+  console.log(`${JSON.stringify(query)}\n  base     ${JSON.stringify(base.text)}\n  adapted  ${JSON.stringify(adapted.text)}  (${adapted.latencyMs.toFixed(0)} ms, DGR ${adapted.trajectory.dgrRetrievals}×, patterns from ${domainsOf(used)})`);
+}
+// 👎 three times on the same reply: the personal adapter pushes those characters away.
+const disliked = inference.generate('salmon: ');
+for (let i = 0; i < 3; i++) inference.feedback(disliked, 0);
+const after = inference.generate('salmon: ');
+console.log(`after 3 × 👎 on ${JSON.stringify(disliked.text)}:\n  now      ${JSON.stringify(after.text)}  (personal adapter ‖ΔW‖ = ${inference.learner?.deltaNorm().toFixed(3) ?? 'n/a'})`);
