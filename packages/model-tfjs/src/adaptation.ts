@@ -3,7 +3,7 @@ import { OnlineLearner, type PatternHarvester } from '@microlora/learner';
 import type { SimdOps } from '@microlora/simd';
 import { maskTokens } from './masking.js';
 import type { DiffusionLM } from './model.js';
-import { UNK } from './vocab.js';
+import { CharRow, backpropToPreActivation } from './char-logits.js';
 
 /** Noisy sequences of one domain at timesteps in one range, with the model's trunk features. */
 export interface DomainSamples {
@@ -67,57 +67,40 @@ export function sampleDomain(model: DiffusionLM, texts: readonly string[], range
 
 /** The output layer in plain JS: logits, loss and ∂loss/∂pre-activation at one position. */
 class HeadMath {
-  readonly z: Float32Array;
   readonly logits: Float32Array;
   readonly g: Float32Array;
+  private readonly dLogits: Float32Array;
+  private readonly row = new CharRow();
   constructor(
     private readonly outW: Float32Array,
     private readonly outB: Float32Array,
     private readonly dim: number,
     private readonly vocab: number,
   ) {
-    this.z = new Float32Array(dim);
     this.logits = new Float32Array(vocab);
+    this.dLogits = new Float32Array(vocab);
     this.g = new Float32Array(dim);
   }
 
-  /** Cross-entropy of `target` given pre-activation u; with `grad`, fills g = ∂loss/∂u. Returns [loss, argmax]. */
-  run(u: Float32Array, target: number, grad: boolean): [number, number] {
-    const { dim: d, vocab: v, outW, z, logits } = this;
-    for (let j = 0; j < d; j++) z[j] = Math.max(0, u[j] as number);
+  /** Cross-entropy of `target` given pre-activation u; with `grad`, fills g = ∂loss/∂u. */
+  loss(u: Float32Array, target: number, grad: boolean): number {
+    const { dim: d, vocab: v, outW, logits } = this;
     logits.set(this.outB);
     for (let j = 0; j < d; j++) {
-      const zj = z[j] as number;
-      if (zj === 0) continue;
+      const zj = u[j] as number; // ReLU: only positive pre-activations reach the output layer
+      if (!(zj > 0)) continue;
       const row = j * v;
       for (let c = 0; c < v; c++) logits[c] = (logits[c] as number) + zj * (outW[row + c] as number);
     }
-    let max = -Infinity;
-    let arg = UNK;
-    for (let c = UNK; c < v; c++) {
-      if ((logits[c] as number) > max) {
-        max = logits[c] as number;
-        arg = c;
-      }
-    }
-    let sum = 0;
-    for (let c = UNK; c < v; c++) sum += Math.exp((logits[c] as number) - max);
-    const loss = Math.log(sum) + max - (logits[target] as number);
+    const r = this.row.read(logits, 0, v);
+    const loss = r.logSumExp - (logits[target] as number);
     if (grad) {
-      // p − e_target over the characters (PAD and MASK never predicted), through W_out and the ReLU.
-      for (let c = 0; c < v; c++) logits[c] = c < UNK ? 0 : Math.exp((logits[c] as number) - max) / sum - (c === target ? 1 : 0);
-      for (let j = 0; j < d; j++) {
-        if (!((u[j] as number) > 0)) {
-          this.g[j] = 0;
-          continue;
-        }
-        let s = 0;
-        const row = j * v;
-        for (let c = UNK; c < v; c++) s += (outW[row + c] as number) * (logits[c] as number);
-        this.g[j] = s;
-      }
+      // ∂loss/∂logits = p − e_target over the characters, then through W_out and the ReLU.
+      r.probsInto(logits, 0, v, this.dLogits);
+      this.dLogits[target] = (this.dLogits[target] as number) - 1;
+      backpropToPreActivation(outW, v, u, this.dLogits, this.g);
     }
-    return [loss, arg];
+    return loss;
   }
 }
 
@@ -181,10 +164,10 @@ export function trainDomainAdapter(model: DiffusionLM, samples: DomainSamples, o
         const x = samples.features.subarray(row, row + dim);
         const base = samples.basePre.subarray(row, row + dim);
         const target = (samples.clean[s] as Int32Array)[pos] as number;
-        const [baseLoss] = math.run(base, target, false);
+        const baseLoss = math.loss(base, target, false);
         u.set(base);
         learner.applyAdd(x, u);
-        const [loss] = math.run(u, target, true);
+        const loss = math.loss(u, target, true);
         gain += baseLoss - loss;
         learner.adapt(x, { gradient: math.g });
         if (++pending === batch) {
@@ -206,6 +189,7 @@ export function trainDomainAdapter(model: DiffusionLM, samples: DomainSamples, o
 export function adaptedAccuracy(model: DiffusionLM, samples: DomainSamples, adapters: readonly (LoraWeights | null)[], options: { alpha?: number; batchSize?: number } = {}): { accuracy: number; loss: number; masked: number } {
   const { seqLen, dim, vocabSize: v } = model.config;
   const batchSize = options.batchSize ?? 64;
+  const row = new CharRow();
   let right = 0;
   let lossSum = 0;
   let count = 0;
@@ -216,20 +200,10 @@ export function adaptedAccuracy(model: DiffusionLM, samples: DomainSamples, adap
     out.forEach((o, k) => {
       const clean = samples.clean[s + k] as Int32Array;
       for (const pos of samples.masked[s + k] as Int32Array) {
-        const row = pos * v;
-        let max = -Infinity;
-        let arg = UNK;
-        for (let c = UNK; c < v; c++) {
-          if ((o.logits[row + c] as number) > max) {
-            max = o.logits[row + c] as number;
-            arg = c;
-          }
-        }
-        let sum = 0;
-        for (let c = UNK; c < v; c++) sum += Math.exp((o.logits[row + c] as number) - max);
+        const r = row.read(o.logits, pos * v, v);
         const target = clean[pos] as number;
-        lossSum += Math.log(sum) + max - (o.logits[row + target] as number);
-        if (arg === target) right++;
+        lossSum -= r.logProb(o.logits, pos * v, target);
+        if (r.arg === target) right++;
         count++;
       }
     });

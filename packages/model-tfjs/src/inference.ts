@@ -3,6 +3,7 @@ import { composeExact } from '@microlora/composer';
 import type { OnlineLearner, PatternHarvester } from '@microlora/learner';
 import type { TaloraManager } from '@microlora/talora';
 import type { DiffusionLM, ForwardResult } from './model.js';
+import { CharRow, backpropToPreActivation } from './char-logits.js';
 import { MASK, PAD, UNK } from './vocab.js';
 
 /** Denoising-guided retrieval (DGR) settings. */
@@ -107,38 +108,17 @@ export interface FeedbackResult {
   harvested?: string;
 }
 
-function entropyOfMasked(model: DiffusionLM, tokens: Int32Array, logits: Float32Array): number {
+/** Mean entropy of the still-masked positions over ln(characters): in [0, 1], 0 when nothing is masked (never 0/0). */
+function entropyOfMasked(model: DiffusionLM, tokens: Int32Array, logits: Float32Array, row: CharRow): number {
   const { seqLen, vocabSize: v } = model.config;
   let sum = 0;
   let n = 0;
   for (let i = 0; i < seqLen; i++) {
     if (tokens[i] !== MASK) continue;
-    const row = i * v;
-    let max = -Infinity;
-    for (let c = UNK; c < v; c++) max = Math.max(max, logits[row + c] as number);
-    let z = 0;
-    let zl = 0;
-    for (let c = UNK; c < v; c++) {
-      const d = (logits[row + c] as number) - max;
-      const e = Math.exp(d);
-      z += e;
-      zl += e * d;
-    }
-    sum += Math.log(z) - zl / z; // H = log Z − E[logit − max]
+    sum += row.read(logits, i * v, v, true).entropy;
     n++;
   }
-  // Per masked position and per ln(characters): scale-free, 0 when nothing is masked (never 0/0).
   return n === 0 ? 0 : sum / n / Math.log(v - UNK);
-}
-
-function softmaxRow(logits: Float32Array, row: number, v: number): Float32Array {
-  const p = new Float32Array(v);
-  let max = -Infinity;
-  for (let c = UNK; c < v; c++) max = Math.max(max, logits[row + c] as number);
-  let z = 0;
-  for (let c = UNK; c < v; c++) z += p[c] = Math.exp((logits[row + c] as number) - max);
-  for (let c = UNK; c < v; c++) p[c] = (p[c] as number) / z;
-  return p;
 }
 
 /**
@@ -232,7 +212,7 @@ export class MicroLoraInference {
       }
       micro = this.withPersonal(micro, personal);
       let out: ForwardResult = model.forwardWithLora(tokens, t, { micro, alpha });
-      const entropy = entropyOfMasked(model, tokens, out.logits);
+      const entropy = entropyOfMasked(model, tokens, out.logits, this.row);
       let entropyAfter = entropy;
       let fired = false;
       let merged = false;
@@ -249,7 +229,7 @@ export class MicroLoraInference {
           sources = [...sources, ...fresh.map((s) => s.id)];
           micro = augmented;
           out = model.forwardHead(out.features, { micro, alpha });
-          entropyAfter = entropyOfMasked(model, tokens, out.logits);
+          entropyAfter = entropyOfMasked(model, tokens, out.logits, this.row);
         }
       }
       const next = model.denoiseStep(tokens, out.logits, { stepsLeft: step, temperature: config.temperature ?? 0, rng });
@@ -260,7 +240,7 @@ export class MicroLoraInference {
           token: next[i] as number,
           features: out.features.slice(i * dim, (i + 1) * dim),
           preActivation: out.preActivation.slice(i * dim, (i + 1) * dim),
-          probs: softmaxRow(out.logits, i * v, v),
+          probs: this.row.read(out.logits, i * v, v).probsInto(out.logits, i * v, v, new Float32Array(v)),
         });
       }
       tokens = next;
@@ -303,17 +283,11 @@ export class MicroLoraInference {
       const { dim, vocabSize: v } = this.model.config;
       const outW = this.outWeights();
       const g = new Float32Array(dim);
+      const dLogits = new Float32Array(v);
       for (const f of trajectory.filled) {
         // ∂ log p(token) / ∂ pre-activation = (W_out (e_token − p)) ⊙ relu′(pre).
-        for (let j = 0; j < dim; j++) {
-          if (!((f.preActivation[j] as number) > 0)) {
-            g[j] = 0;
-            continue;
-          }
-          let s = outW[j * v + f.token] as number;
-          for (let c = 0; c < v; c++) s -= (outW[j * v + c] as number) * (f.probs[c] as number);
-          g[j] = s;
-        }
+        for (let c = 0; c < v; c++) dLogits[c] = (c === f.token ? 1 : 0) - (f.probs[c] as number);
+        backpropToPreActivation(outW, v, f.preActivation, dLogits, g);
         learner.adapt(f.features, { quality, logProbGradient: g });
         learnerEvents++;
       }
@@ -323,6 +297,8 @@ export class MicroLoraInference {
     return { patterns, learnerEvents, ...(harvested === undefined ? {} : { harvested }) };
   }
 
+  /** Row statistics scratch (entropy, probabilities), reused across steps. */
+  private readonly row = new CharRow();
   private outWeightsCache: Float32Array | undefined;
   private outWeights(): Float32Array {
     this.outWeightsCache ??= this.model.outputWeights();

@@ -4,6 +4,7 @@ import type { SimdOps } from '@microlora/simd';
 import type { ModelConfig } from './config.js';
 import { trunk, type TensorParams } from './forward.js';
 import { LoraDense, type FrozenTiers } from './lora-dense.js';
+import { CharRow } from './char-logits.js';
 import { MASK, PAD, UNK, detokenize, tokenize } from './vocab.js';
 import type { ModelWeights } from './weights.js';
 
@@ -23,7 +24,7 @@ export interface ForwardRequest extends ForwardAdapters {
   t: number;
 }
 
-/** Output of a forward. */
+/** Output of a forward: views, valid as long as you keep them (nothing reuses their buffers). */
 export interface ForwardResult {
   /** seqLen × vocabSize logits, row-major. */
   logits: Float32Array;
@@ -214,9 +215,10 @@ export class DiffusionLM {
     this.head.applyMicro(this.simd, adapters, alphas, index, features, pre, rows);
     const logits = tf.tidy(() => tf.fused.matMul({ a: tf.relu(tf.tensor2d(pre, [rows, dim])), b: this.outW, bias: this.outB }).dataSync() as Float32Array);
     return requests.map((_, k) => ({
-      logits: logits.slice(k * seqLen * vocabSize, (k + 1) * seqLen * vocabSize),
-      features: features.slice(k * seqLen * dim, (k + 1) * seqLen * dim),
-      preActivation: pre.slice(k * seqLen * dim, (k + 1) * seqLen * dim),
+      // Views: logits and pre are this call's own arrays; features stays the caller's.
+      logits: logits.subarray(k * seqLen * vocabSize, (k + 1) * seqLen * vocabSize),
+      features: features.subarray(k * seqLen * dim, (k + 1) * seqLen * dim),
+      preActivation: pre.subarray(k * seqLen * dim, (k + 1) * seqLen * dim),
     }));
   }
 
@@ -235,28 +237,25 @@ export class DiffusionLM {
     const stepsLeft = options.stepsLeft;
     if (!Number.isInteger(stepsLeft) || stepsLeft < 0) throw new MicroLoraError('INVALID_ARGUMENT', `stepsLeft must be an integer ≥ 0, got ${stepsLeft}`);
     const out = Int32Array.from(tokens);
+    const rng = temperature > 0 ? (options.rng ?? new SeededRng(1)) : undefined;
+    const row = new CharRow();
     const candidates: Array<{ pos: number; id: number; confidence: number }> = [];
     for (let i = 0; i < seqLen; i++) {
       if (tokens[i] !== MASK) continue;
-      const row = i * v;
-      let max = -Infinity;
-      for (let c = UNK; c < v; c++) max = Math.max(max, logits[row + c] as number);
-      let sum = 0;
-      for (let c = UNK; c < v; c++) sum += Math.exp((logits[row + c] as number) - max);
-      let id = UNK;
-      if (temperature > 0) {
+      const offset = i * v;
+      const r = row.read(logits, offset, v);
+      let id = r.arg;
+      if (rng !== undefined) {
         let total = 0;
-        for (let c = UNK; c < v; c++) total += Math.exp(((logits[row + c] as number) - max) / temperature);
-        let u = (options.rng ?? new SeededRng(1)).next() * total;
+        for (let c = UNK; c < v; c++) total += Math.exp(((logits[offset + c] as number) - r.max) / temperature);
+        let u = rng.next() * total;
         for (let c = UNK; c < v; c++) {
-          u -= Math.exp(((logits[row + c] as number) - max) / temperature);
+          u -= Math.exp(((logits[offset + c] as number) - r.max) / temperature);
           id = c;
           if (u <= 0) break;
         }
-      } else {
-        for (let c = UNK + 1; c < v; c++) if ((logits[row + c] as number) > (logits[row + id] as number)) id = c;
       }
-      candidates.push({ pos: i, id, confidence: Math.exp((logits[row + id] as number) - max) / sum });
+      candidates.push({ pos: i, id, confidence: Math.exp(r.logProb(logits, offset, id)) });
     }
     const fill = Math.ceil(candidates.length / (stepsLeft + 1));
     candidates.sort((a, b) => b.confidence - a.confidence || a.pos - b.pos);
